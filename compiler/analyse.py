@@ -1,0 +1,430 @@
+"""Analysis: the regions of a module and the closure of definitions their kernels need.
+
+Read-only: nothing here changes the tree. The result is frozen data for the planner and the
+transformer. Rules (design.md): a kernel is a module-level function or class, an imported or
+builtin callable, a lambda or nested function that closes over no local (hoisted to module
+level), or any other expression evaluated in the main program; whatever module-level
+definition a kernel needs goes, transitively, to the shared module. What cannot be shipped
+faithfully is refused with a diagnostic, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import (
+    Assignment,
+    BuiltinAssignment,
+    BuiltinScope,
+    GlobalScope,
+    ImportAssignment,
+)
+
+from .diagnostics import CompileError, Diagnostic
+from .scope_index import FoundCall, ScopeIndex, build_index
+from .source import SourceFile
+
+KERNEL_POSITION = {"data_parallel_region": 1, "producer_consumer": 1, "bag_of_task": 1}
+KEYWORDS = {
+    "data_parallel_region": ("distr", "func"),
+    "producer_consumer": ("producer", "consumer"),
+    "bag_of_task": ("datas", "funcs"),
+}
+
+
+@dataclass(frozen=True)
+class Hoisted:
+    """A lambda or nested function kernel, lifted to module level in the shared module."""
+
+    name: str
+    node: cst.Lambda | cst.FunctionDef
+    replaces: cst.CSTNode
+
+
+@dataclass(frozen=True)
+class RegionCall:
+    """One call of a primitive in the source."""
+
+    primitive: str
+    node: cst.Call
+    line: int
+    column: int
+    data: cst.BaseExpression
+    kernel: cst.BaseExpression
+    kernel_name: str
+    nested: bool
+
+
+@dataclass(frozen=True)
+class ModuleAnalysis:
+    """What the transformer needs to know; positions index ``module.body``."""
+
+    module: cst.Module
+    regions: tuple[RegionCall, ...]
+    moved: frozenset[int]
+    copied: frozenset[int]
+    moved_names: tuple[str, ...]
+    hoisted: tuple[Hoisted, ...]
+    toreador_imports: frozenset[int]
+    future_imports: frozenset[int]
+    global_names: frozenset[str]
+    warnings: tuple[Diagnostic, ...]
+
+
+class _Analysis:
+    def __init__(self, source: SourceFile, index: ScopeIndex) -> None:
+        self.source, self.index = source, index
+        self.module = index.module
+        self.errors: list[Diagnostic] = []
+        self.hoisted: list[Hoisted] = []
+        self.global_scope = index.global_scope
+        self.deps = self._dependencies()
+        self.global_names = frozenset(
+            a.name for a in self.global_scope.assignments if isinstance(a, Assignment)
+        ) if self.global_scope is not None else frozenset()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def error(self, node: cst.CSTNode, message: str) -> None:
+        line, column = self.index.position(node)
+        self.errors.append(self.source.diagnostic(message, line, column))
+
+    def where(self, node: cst.CSTNode) -> str:
+        return f"line {self.index.position(node)[0]}"
+
+    def _dependencies(self) -> dict[int, dict[int, cst.Name]]:
+        """For each top-level statement, the statements defining the globals it reads."""
+        deps: dict[int, dict[int, cst.Name]] = {}
+        for name, access in self.index.access_of.items():
+            top = self.index.top_of.get(name, -1)
+            for referent in access.referents:
+                if isinstance(referent.scope, GlobalScope) and isinstance(
+                    referent, Assignment | ImportAssignment
+                ):
+                    defined_at = self.index.top_of.get(referent.node, -1)
+                    if defined_at >= 0 and defined_at != top:
+                        deps.setdefault(top, {}).setdefault(defined_at, name)
+        return deps
+
+    def statement_kind(self, top: int) -> str:
+        """'import', 'toreador', 'definition', or why the statement cannot be shipped."""
+        if top in self.index.toreador_imports:
+            return "toreador"
+        statement = self.module.body[top]
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            return "definition"
+        if isinstance(statement, cst.SimpleStatementLine):
+            smalls = statement.body
+            if all(isinstance(s, cst.Import | cst.ImportFrom) for s in smalls):
+                return "import"
+            if any(isinstance(s, cst.AugAssign) for s in smalls):
+                return "is changed by an augmented assignment"
+            if all(isinstance(s, cst.Assign | cst.AnnAssign | cst.Import | cst.ImportFrom)
+                   for s in smalls):
+                return "definition"
+            return "is set by a statement that also runs code"
+        if isinstance(statement, cst.If):
+            if "__name__" in self.module.code_for_node(statement.test):
+                return "is set inside `if __name__ == \"__main__\"`, which workers never run"
+            return "definition" if self._only_definitions(statement) else (
+                "is set inside an `if` block that also runs code")
+        if isinstance(statement, cst.Try):
+            return "definition" if self._only_definitions(statement) else (
+                "is set inside a `try` block that also runs code")
+        return f"is set by a module-level `{type(statement).__name__.lower()}` statement"
+
+    def _only_definitions(self, node: cst.CSTNode) -> bool:
+        """Blocks such as `try: import x / except ImportError: x = None` are definitions."""
+        plain = (cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Pass)
+        for child in _walk(node):
+            if isinstance(child, cst.SimpleStatementLine) and not all(
+                isinstance(s, plain) for s in child.body
+            ):
+                return False
+            if isinstance(child, cst.For | cst.While | cst.With):
+                return False
+        return True
+
+    # -- closure ---------------------------------------------------------------------------
+    def closure(self, roots: dict[int, str], report: bool) -> tuple[set[int], set[int], bool]:
+        """Statements to move and to copy for these roots (top index -> who needs it)."""
+        moved: set[int] = set()
+        copied: set[int] = set()
+        ok = True
+        stack = list(roots.items())
+        while stack:
+            top, needed_by = stack.pop()
+            if top in moved or top in copied:
+                continue
+            kind = self.statement_kind(top)
+            if kind == "toreador":
+                continue
+            if kind == "import":
+                copied.add(top)
+                continue
+            if kind != "definition":
+                ok = False
+                if report:
+                    self.error(self.module.body[top], f"{needed_by}, which {kind}; workers "
+                               "would not see it: pass the value as a replicated argument")
+                continue
+            moved.add(top)
+            for dep, name in self.deps.get(top, {}).items():
+                stack.append((dep, f"{self._describe(top)} uses global '{name.value}'"))
+        return moved, copied, ok
+
+    def _describe(self, top: int) -> str:
+        statement = self.module.body[top]
+        if isinstance(statement, cst.FunctionDef):
+            return f"function '{statement.name.value}'"
+        if isinstance(statement, cst.ClassDef):
+            return f"class '{statement.name.value}'"
+        return f"the definition at {self.where(statement)}"
+
+    # -- kernels ---------------------------------------------------------------------------
+    def kernel_roots(self, call: FoundCall) -> tuple[RegionCall | None, dict[int, str]]:
+        node = call.node
+        names = KEYWORDS[call.primitive]
+        positional = [a for a in node.args if a.keyword is None]
+        by_keyword = {a.keyword.value: a for a in node.args if a.keyword is not None}
+        args: list[cst.Arg | None] = []
+        for position, keyword in enumerate(names):
+            if position < len(positional) and positional[position].star == "":
+                args.append(positional[position])
+            else:
+                args.append(by_keyword.get(keyword))
+        if any(a is None for a in args) or any(a is not None and a.star for a in args):
+            self.error(node, f"{call.primitive} needs its {names[0]} and {names[1]} as direct "
+                       "arguments, so that toreador can see the kernel")
+            return None, {}
+        data_arg, kernel_arg = args[0], args[1]
+        assert data_arg is not None and kernel_arg is not None
+        kernel = kernel_arg.value
+        roots: dict[int, str] = {}
+        kernels: list[cst.BaseExpression] = [kernel]
+        if call.primitive == "bag_of_task" and isinstance(kernel, cst.List | cst.Tuple):
+            kernels = [e.value for e in kernel.elements if isinstance(e, cst.Element)]
+        for expression in kernels:
+            self._kernel(expression, roots)
+        line, column = self.index.position(node)
+        region = RegionCall(call.primitive, node, line, column, data_arg.value, kernel,
+                            self._kernel_name(kernel), nested=False)
+        return region, roots
+
+    def _kernel_name(self, kernel: cst.BaseExpression) -> str:
+        if isinstance(kernel, cst.Lambda):
+            return f"<lambda at line {self.index.position(kernel)[0]}>"
+        code = self.module.code_for_node(kernel).strip()
+        return code if len(code) <= 60 else code[:57] + "..."
+
+    def _kernel(self, kernel: cst.BaseExpression, roots: dict[int, str]) -> None:
+        label = f"kernel '{self._kernel_name(kernel)}'"
+        if isinstance(kernel, cst.Lambda):
+            self._hoist(kernel, kernel, roots, label)
+            return
+        if isinstance(kernel, cst.Name):
+            access = self.index.access_of.get(kernel)
+            referents = access.referents if access is not None else set()
+            if not referents:
+                self.error(kernel, f"undefined kernel '{kernel.value}': no function, class or "
+                           "import of that name is visible here")
+                return
+            if all(isinstance(r.scope, GlobalScope | BuiltinScope) for r in referents):
+                self._global_roots(referents, roots, label)
+                return
+            local = [r for r in referents if not isinstance(r.scope, GlobalScope | BuiltinScope)]
+            definition = self._single_local_function(local)
+            if definition is not None:
+                self._hoist(definition, kernel, roots, label)
+                return
+        # Any other expression is evaluated in the main program; the module-level
+        # definitions it names still have to exist on the workers' side.
+        for name in _names_in(kernel):
+            access = self.index.access_of.get(name)
+            if access is not None:
+                self._global_roots(access.referents, roots, label)
+
+    def _global_roots(self, referents: Iterable[object], roots: dict[int, str], label: str) -> (
+        None
+    ):
+        for referent in referents:
+            if isinstance(referent, Assignment) and isinstance(referent.scope, GlobalScope):
+                roots.setdefault(self.index.top_of[referent.node], label)
+
+    def _single_local_function(self, local: list[object]) -> cst.Lambda | cst.FunctionDef | None:
+        if len(local) != 1 or not isinstance(local[0], Assignment):
+            return None
+        node = local[0].node
+        if isinstance(node, cst.FunctionDef):
+            return node
+        parent = self._assign_value(node)
+        return parent if isinstance(parent, cst.Lambda) else None
+
+    def _assign_value(self, target: cst.CSTNode) -> cst.BaseExpression | None:
+        top = self.index.top_of.get(target, -1)
+        if top < 0:
+            return None
+        for node in _walk(self.module.body[top]):
+            if isinstance(node, cst.Assign) and any(t.target is target for t in node.targets):
+                return node.value
+        return None
+
+    def _hoist(self, definition: cst.Lambda | cst.FunctionDef, replaces: cst.CSTNode,
+               roots: dict[int, str], label: str) -> None:
+        inside = {id(n) for n in _walk(definition)}
+        captured: list[tuple[cst.Name, object]] = []
+        for name in _names_in(definition):
+            access = self.index.access_of.get(name)
+            if access is None:
+                continue
+            for referent in access.referents:
+                if isinstance(referent, BuiltinAssignment) or isinstance(
+                    referent.scope, BuiltinScope
+                ):
+                    continue
+                if isinstance(referent.scope, GlobalScope):
+                    if isinstance(referent, Assignment):
+                        roots.setdefault(self.index.top_of[referent.node], label)
+                    continue
+                if id(getattr(referent, "node", None)) not in inside:
+                    captured.append((name, referent))
+        if captured:
+            name = captured[0][0]
+            kind = "lambda" if isinstance(definition, cst.Lambda) else "nested function"
+            self.error(name, f"{label} is a {kind} that closes over local '{name.value}'; "
+                       "workers cannot see it: pass it as a replicated argument, e.g. "
+                       f"data_parallel_region(items, f, {name.value})")
+            return
+        line = self.index.position(definition)[0]
+        if isinstance(definition, cst.Lambda):
+            base = f"lambda_line_{line}"
+        else:
+            base = definition.name.value
+            if base in self.global_names:
+                base = f"{base}_line_{line}"
+        taken = self.global_names | {h.name for h in self.hoisted}
+        name = base
+        while name in taken:
+            name += "_"
+        self.hoisted.append(Hoisted(name, definition, replaces))
+
+    # -- whole module ----------------------------------------------------------------------
+    def run(self) -> ModuleAnalysis:
+        index = self.index
+        warnings: list[Diagnostic] = []
+        for star in index.star_imports:
+            self.error(star, "`from toreador import *` hides which names are primitives; "
+                       "import them by name")
+        regions: list[RegionCall] = []
+        roots: dict[int, str] = {}
+        for call in index.calls:
+            region, needed = self.kernel_roots(call)
+            if region is not None:
+                regions.append(region)
+                for top, label in needed.items():
+                    roots.setdefault(top, label)
+        moved, copied, _ = self.closure(roots, report=True)
+        for top, statement in enumerate(self.module.body):
+            if isinstance(statement, cst.ClassDef) and top not in moved:
+                # Shipped when possible, so that pickled instances mean the same everywhere.
+                class_moved, class_copied, ok = self.closure({top: ""}, report=False)
+                if ok:
+                    moved |= class_moved
+                    copied |= class_copied
+        self._check_writes(moved)
+        if self.errors:
+            raise CompileError(self.errors)
+        nested_tops = moved
+        regions = [
+            RegionCall(r.primitive, r.node, r.line, r.column, r.data, r.kernel, r.kernel_name,
+                       nested=index.top_of.get(r.node, -1) in nested_tops or self._in_hoisted(r))
+            for r in regions
+        ]
+        if not regions:
+            warnings.append(self.source.diagnostic(
+                "no parallel region found: Main.py runs the program sequentially", 1, 1,
+                "warning"))
+        moved_names = self._names_defined(moved)
+        future = frozenset(
+            i for i, s in enumerate(self.module.body)
+            if isinstance(s, cst.SimpleStatementLine)
+            and any(isinstance(x, cst.ImportFrom) and isinstance(x.module, cst.Name)
+                    and x.module.value == "__future__" for x in s.body)
+        )
+        return ModuleAnalysis(
+            module=self.module,
+            regions=tuple(regions),
+            moved=frozenset(moved),
+            copied=frozenset(copied - future),
+            moved_names=moved_names,
+            hoisted=tuple(self.hoisted),
+            toreador_imports=frozenset(index.toreador_imports),
+            future_imports=future,
+            global_names=self.global_names,
+            warnings=tuple(warnings),
+        )
+
+    def _in_hoisted(self, region: RegionCall) -> bool:
+        return any(any(n is region.node for n in _walk(h.node)) for h in self.hoisted)
+
+    def _names_defined(self, moved: set[int]) -> tuple[str, ...]:
+        if self.global_scope is None:
+            return ()
+        names = {
+            a.name for a in self.global_scope.assignments
+            if isinstance(a, Assignment | ImportAssignment)
+            and self.index.top_of.get(a.node, -1) in moved
+        }
+        return tuple(sorted(names))
+
+    def _check_writes(self, moved: set[int]) -> None:
+        """Refuse rebinding or mutating a shipped global where the workers would not see it."""
+        if self.global_scope is None:
+            return
+        shipped = {
+            a.name: a for a in self.global_scope.assignments
+            if isinstance(a, Assignment) and self.index.top_of.get(a.node, -1) in moved
+        }
+        for name, assignment in shipped.items():
+            home = self.index.top_of[assignment.node]
+            for other in self.global_scope.assignments[name]:
+                other_top = self.index.top_of.get(getattr(other, "node", None), -1)
+                if isinstance(other, Assignment) and other_top not in (home, -1):
+                    node = other.node
+                    self.error(node, f"global '{name}', which kernels use, is assigned again "
+                               f"here (first at {self.where(assignment.node)}); workers would "
+                               "only see the first value: pass it as a replicated argument")
+        for declaration, top in self.index.global_decls:
+            for item in declaration.names:
+                if item.name.value in shipped:
+                    where = "a function shipped to workers" if top in moved else "the program"
+                    self.error(item.name, f"global '{item.name.value}', which kernels use, is "
+                               f"rebound by {where} through `global`; workers do not share "
+                               "globals with the main program")
+        for base, top in self.index.mutations:
+            if top in moved or base.value not in shipped:
+                continue
+            access = self.index.access_of.get(base)
+            if access is not None and shipped[base.value] in access.referents:
+                self.error(base, f"global '{base.value}', which kernels use, is changed here; "
+                           "workers would not see the change: pass it as a replicated argument")
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _names_in(node: cst.CSTNode) -> Iterator[cst.Name]:
+    return (n for n in _walk(node) if isinstance(n, cst.Name))
+
+
+def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
+    """Find the regions and the kernels' closure; raise CompileError with every problem."""
+    wrapper = cst.MetadataWrapper(module)
+    index = build_index(wrapper)
+    return _Analysis(source, index).run()

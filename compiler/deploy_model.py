@@ -1,0 +1,171 @@
+"""The deployment model: a small TOML file with what the deployment scripts need.
+
+Every target has a section; only ``[local]`` is used by the local target, but the schema is
+checked for all of them so that a typo fails at compile time, with its line, not on a cluster.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, ModelError
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    workers: int = 0  # 0: the machine's cores
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str = "local[*]"
+    executors: int = 2
+    executor_cores: int = 1
+    executor_memory: str = "1g"
+    driver_memory: str = "1g"
+
+
+@dataclass(frozen=True)
+class HadoopSettings:
+    hadoop_home: str = ""
+    streaming_jar: str = ""
+    input: str = "toreador-input"
+    output: str = "toreador-output"
+    reducers: int = 2
+    python: str = "python3"
+
+
+@dataclass(frozen=True)
+class DockerSettings:
+    base_image: str = "python:3.11-slim"
+    replicas: int = 2
+    network_mode: str = "none"
+    volume: str = "toreador-data"
+    docker_host: str = ""
+
+
+@dataclass(frozen=True)
+class DeployModel:
+    """Workers and resources, then one section per target."""
+
+    workers: int = 0
+    cores_per_worker: int = 1
+    memory_per_worker: str = "1g"
+    local: LocalSettings = field(default_factory=LocalSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    hadoop: HadoopSettings = field(default_factory=HadoopSettings)
+    docker: DockerSettings = field(default_factory=DockerSettings)
+
+    def local_workers(self) -> int:
+        return self.local.workers or self.workers
+
+
+SECTIONS: dict[str, type] = {
+    "local": LocalSettings,
+    "spark": SparkSettings,
+    "hadoop": HadoopSettings,
+    "docker": DockerSettings,
+}
+MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
+NETWORK_MODES = ("none", "host")
+
+
+def load_model(path: Path | None) -> DeployModel:
+    """Load and validate a model file; None gives the defaults for this machine."""
+    if path is None:
+        return DeployModel()
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelError([Diagnostic(shown, 1, 1, "error", f"cannot read model: {error}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = int(getattr(error, "lineno", 1) or 1)
+        column = int(getattr(error, "colno", 1) or 1)
+        message = str(error).split(" (at line")[0]
+        lines = text.splitlines()
+        source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        raise ModelError(
+            [Diagnostic(shown, line, column, "error", f"invalid TOML: {message}", source_line)]
+        ) from None
+    return _Validator(shown, text).model(data)
+
+
+class _Validator:
+    def __init__(self, shown: str, text: str) -> None:
+        self.shown, self.lines = shown, text.splitlines()
+        self.errors: list[Diagnostic] = []
+
+    def _locate(self, key: str, section: str | None) -> tuple[int, int, str]:
+        in_section = section is None
+        for number, line in enumerate(self.lines, start=1):
+            stripped = line.strip()
+            if stripped.startswith("["):
+                in_section = stripped.strip("[] ") == section if section else False
+                if section is not None and stripped.strip("[] ") == key:
+                    return number, line.index("[") + 1, line
+                continue
+            if in_section and re.match(rf"\s*{re.escape(key)}\s*=", line):
+                return number, line.index(key) + 1, line
+        return 1, 1, ""
+
+    def fail(self, message: str, key: str, section: str | None) -> None:
+        line, column, text = self._locate(key, section)
+        self.errors.append(Diagnostic(self.shown, line, column, "error", message, text))
+
+    def values(self, kind: type, data: dict[str, Any], section: str | None) -> dict[str, Any]:
+        known = {f.name: f for f in fields(kind)}
+        result: dict[str, Any] = {}
+        where = f"[{section}] " if section else ""
+        for key, value in data.items():
+            if key in SECTIONS and section is None:
+                continue
+            if key not in known:
+                close = difflib.get_close_matches(key, list(known) + list(SECTIONS), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.fail(f"{where}unknown key '{key}'{hint}; known: {', '.join(known)}",
+                          key, section)
+                continue
+            expected = type(known[key].default)
+            if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+                self.fail(f"{where}'{key}' must be an integer, not {value!r}", key, section)
+            elif expected is int and value < 0:
+                self.fail(f"{where}'{key}' must be 0 or more, not {value}", key, section)
+            elif expected is str and not isinstance(value, str):
+                self.fail(f"{where}'{key}' must be a string, not {value!r}", key, section)
+            elif "memory" in key and not MEMORY.match(str(value)):
+                self.fail(f"{where}'{key}' must look like 512m or 2g, not {value!r}", key,
+                          section)
+            elif key == "network_mode" and value not in NETWORK_MODES:
+                self.fail(f"{where}'network_mode' must be one of {', '.join(NETWORK_MODES)} "
+                          "(the default bridge reaches a private network)", key, section)
+            elif key in ("replicas", "reducers", "executors") and value == 0:
+                self.fail(f"{where}'{key}' must be at least 1", key, section)
+            else:
+                result[key] = value
+        return result
+
+    def model(self, data: dict[str, Any]) -> DeployModel:
+        top = self.values(DeployModel, {k: v for k, v in data.items()
+                                        if not isinstance(v, dict)}, None)
+        sections: dict[str, Any] = {}
+        for name, value in data.items():
+            if not isinstance(value, dict):
+                continue
+            if name not in SECTIONS:
+                close = difflib.get_close_matches(name, list(SECTIONS), n=1)
+                hint = f" (did you mean '[{close[0]}]'?)" if close else ""
+                self.fail(f"unknown section [{name}]{hint}; known: "
+                          f"{', '.join(SECTIONS)}", name, name)
+                continue
+            sections[name] = SECTIONS[name](**self.values(SECTIONS[name], value, name))
+        if self.errors:
+            raise ModelError(self.errors)
+        return DeployModel(**top, **sections)

@@ -1,0 +1,93 @@
+"""The compile pipeline: parse -> analyse -> plan -> render -> write. The CLI only calls this."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .analyse import analyse_module
+from .deploy_model import DeployModel
+from .diagnostics import Diagnostic
+from .plan import ParallelPlan, plan_program
+from .render import format_python
+from .source import SourceFile, parse_source
+from .targets import load_target
+from .transform import transform_program
+
+
+@dataclass(frozen=True)
+class CompiledProgram:
+    """The result of compiling one source: files by name, the plan, and warnings."""
+
+    plan: ParallelPlan
+    files: dict[str, str]
+    warnings: tuple[Diagnostic, ...]
+
+
+def compile_source(source: SourceFile, pattern: str, target: str, model: DeployModel) -> (
+    CompiledProgram
+):
+    """Compile in memory (no formatting, no disk): what the tests and the writer share."""
+    module = parse_source(source)
+    analysis = analyse_module(source, module)
+    plan = plan_program(source, analysis, pattern, target, model)
+    program = transform_program(analysis, plan)
+    render_files = load_target(target).render_files  # type: ignore[attr-defined]
+    files: dict[str, str] = render_files(plan, program)
+    return CompiledProgram(plan, files, analysis.warnings)
+
+
+def manifest(compiled: CompiledProgram) -> dict[str, Any]:
+    """manifest.json: the regions, pattern(s), target, files and provenance."""
+    plan = compiled.plan
+    return {
+        "compiler": "toreador",
+        "compiler_version": plan.compiler_version,
+        "source": {"file": plan.source_name, "sha256": plan.source_sha256},
+        "target": plan.target,
+        "patterns": list(plan.patterns),
+        "shared_module": f"{plan.shared_module}.py" if plan.regions else None,
+        "regions": [
+            {
+                "file": plan.source_name,
+                "line": r.line,
+                "column": r.column,
+                "location": f"{plan.source_name}:{r.line}",
+                "primitive": r.primitive,
+                "kernel": r.kernel,
+                "pattern": r.pattern,
+                "target": plan.target,
+                "nested": r.nested,
+                "workers": r.workers or "cores",
+            }
+            for r in plan.regions
+        ],
+        "files": sorted([*compiled.files, "manifest.json", "ruff.toml"]),
+    }
+
+
+def write_output(compiled: CompiledProgram, out_dir: Path) -> list[Path]:
+    """Write the files, format them, and drop files a previous compile left behind."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    old_manifest = out_dir / "manifest.json"
+    stale: set[str] = set()
+    if old_manifest.exists():
+        try:
+            stale = set(json.loads(old_manifest.read_text(encoding="utf-8")).get("files", []))
+        except (ValueError, OSError):
+            stale = set()
+    written = []
+    for name, content in compiled.files.items():
+        path = out_dir / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    format_python(out_dir, [p for p in written if p.suffix == ".py"])
+    data = manifest(compiled)
+    (out_dir / "manifest.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    for name in stale - set(data["files"]):
+        leftover = out_dir / name
+        if leftover.is_file() and leftover.parent == out_dir:
+            leftover.unlink()
+    return written

@@ -1,0 +1,152 @@
+"""One read-only pass over the module that indexes what the analysis asks about.
+
+libcst's scope metadata answers "what does this name refer to?"; this index adds "which
+top-level statement holds this node?", the primitive calls, ``global`` declarations and places
+that mutate a global in place. Built once, then only read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import (
+    Access,
+    CodeRange,
+    GlobalScope,
+    PositionProvider,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+PRIMITIVES = {
+    "toreador.data_parallel_region": "data_parallel_region",
+    "toreador.producer_consumer": "producer_consumer",
+    "toreador.bag_of_task": "bag_of_task",
+}
+# Methods that change a container in place: calling one on a shipped global outside the
+# shipped code would leave the workers' copy different from the main program's.
+MUTATING_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "discard",
+     "setdefault", "popitem", "sort", "reverse", "__setitem__", "__delitem__"}
+)
+
+
+@dataclass
+class FoundCall:
+    """A call of a primitive, as found (the analysis turns it into a region)."""
+
+    primitive: str
+    node: cst.Call
+    top: int
+
+
+@dataclass
+class ScopeIndex:
+    module: cst.Module
+    positions: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
+    top_of: dict[cst.CSTNode, int] = field(default_factory=dict)
+    access_of: dict[cst.Name, Access] = field(default_factory=dict)
+    scope_of: dict[cst.CSTNode, Scope] = field(default_factory=dict)
+    calls: list[FoundCall] = field(default_factory=list)
+    global_decls: list[tuple[cst.Global, int]] = field(default_factory=list)
+    mutations: list[tuple[cst.Name, int]] = field(default_factory=list)
+    star_imports: list[cst.ImportFrom] = field(default_factory=list)
+    toreador_imports: set[int] = field(default_factory=set)
+    global_scope: GlobalScope | None = None
+
+    def position(self, node: cst.CSTNode) -> tuple[int, int]:
+        """1-based line and column of a node."""
+        where = self.positions[node].start
+        return where.line, where.column + 1
+
+
+class _Indexer(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, PositionProvider)
+
+    def __init__(self, index: ScopeIndex) -> None:
+        super().__init__()
+        self.index = index
+        self.top_ids = {id(statement): i for i, statement in enumerate(index.module.body)}
+        self.current_top = -1
+        self.scopes: set[Scope] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        top = self.top_ids.get(id(node))
+        if top is not None:
+            self.current_top = top
+        index = self.index
+        index.top_of[node] = self.current_top
+        index.positions[node] = self.get_metadata(PositionProvider, node)
+        scope = self.get_metadata(ScopeProvider, node, None)
+        if scope is not None:
+            index.scope_of[node] = scope
+            self.scopes.add(scope)
+            if isinstance(scope, GlobalScope):
+                index.global_scope = scope
+        return super().on_visit(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for name in self.get_metadata(QualifiedNameProvider, node.func, set()):
+            if name.name in PRIMITIVES:
+                self.index.calls.append(FoundCall(PRIMITIVES[name.name], node, self.current_top))
+                break
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in MUTATING_METHODS
+        ):
+            self.index.mutations.append((func.value, self.current_top))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.index.global_decls.append((node, self.current_top))
+
+    def _target_base(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Subscript | cst.Attribute):
+            base = target.value
+            if isinstance(base, cst.Name):
+                self.index.mutations.append((base, self.current_top))
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target_base(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target_base(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target_base(node.target)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            if _dotted(alias.name).split(".")[0] == "toreador":
+                self.index.toreador_imports.add(self.current_top)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = _dotted(node.module) if node.module is not None else ""
+        if module.split(".")[0] == "toreador" and not node.relative:
+            self.index.toreador_imports.add(self.current_top)
+            if isinstance(node.names, cst.ImportStar):
+                self.index.star_imports.append(node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for scope in self.scopes:
+            for access in scope.accesses:
+                if isinstance(access.node, cst.Name):
+                    self.index.access_of[access.node] = access
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def build_index(wrapper: cst.MetadataWrapper) -> ScopeIndex:
+    """Index a module once; the analysis only reads the result."""
+    index = ScopeIndex(wrapper.module)
+    wrapper.visit(_Indexer(index))
+    return index

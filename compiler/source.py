@@ -1,0 +1,84 @@
+"""Reading and parsing the user's source, with syntax errors turned into diagnostics."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import tokenize
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from .diagnostics import CompileError, Diagnostic, error_at
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The program being compiled, as read once from disk."""
+
+    path: Path
+    display_name: str
+    text: str
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def line(self, number: int) -> str:
+        lines = self.text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    def diagnostic(self, message: str, line: int, column: int, severity: str = "error") -> (
+        Diagnostic
+    ):
+        kind = "warning" if severity == "warning" else "error"
+        return Diagnostic(self.display_name, line, column, kind, message, self.line(line))
+
+
+def read_source(path: Path, display_name: str | None = None) -> SourceFile:
+    """Read a Python file honouring its coding cookie; unreadable files are user errors."""
+    shown = display_name or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CompileError([error_at(shown, f"cannot read file: {error.strerror}")]) from None
+    return source_from_bytes(raw, path, shown)
+
+
+def source_from_bytes(raw: bytes, path: Path, shown: str) -> SourceFile:
+    """Decode source bytes the way Python would (coding cookie, BOM, else UTF-8)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        text = raw.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise CompileError([error_at(shown, f"cannot decode file: {error}")]) from None
+    text = text.removeprefix("\ufeff")
+    return SourceFile(path, shown, text, hashlib.sha256(raw).hexdigest())
+
+
+def parse_source(source: SourceFile) -> cst.Module:
+    """Parse with CPython first (its messages are the ones users know), then with libcst."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
+            ast.parse(source.text, filename=source.display_name)
+    except SyntaxError as error:
+        line = error.lineno or 1
+        column = error.offset or 1
+        message = f"syntax error: {error.msg}"
+        raise CompileError([source.diagnostic(message, line, max(1, column))]) from None
+    except (ValueError, MemoryError, RecursionError) as error:  # e.g. NUL bytes, deep nesting
+        raise CompileError([error_at(source.display_name, f"cannot parse: {error}")]) from None
+    try:
+        return cst.parse_module(source.text)
+    except cst.ParserSyntaxError as error:
+        message = f"syntax error (libcst): {error.message}"
+        column = error.raw_column + 1
+        raise CompileError([source.diagnostic(message, error.raw_line, column)]) from None
+    except RecursionError:
+        message = "cannot parse: the program nests too deeply for libcst"
+        raise CompileError([error_at(source.display_name, message)]) from None

@@ -1,0 +1,150 @@
+"""Transformation: the analysed program split into Main.py and the shared module.
+
+The only module that edits a tree. It removes the toreador imports, moves the kernels' closure
+into the shared module (Main.py imports it back), lifts hoisted kernels to module level and
+replaces each primitive call by ``run_region(REGION_..., data, kernel, *repl)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from .analyse import KEYWORDS, ModuleAnalysis, RegionCall
+from .plan import ParallelPlan, RegionPlan
+
+
+@dataclass(frozen=True)
+class TransformedProgram:
+    """Code fragments for the templates (each a whole number of statements)."""
+
+    main_prologue: str
+    main_leading_imports: str
+    main_body: str
+    main_imports: tuple[str, ...]
+    uses_runtime: bool
+    shared_prologue: str
+    shared_body: str
+
+
+class _RegionRewriter(cst.CSTTransformer):
+    """Replaces primitive calls and hoisted kernels, matched by original node identity."""
+
+    def __init__(self, regions: dict[int, tuple[RegionCall, RegionPlan]],
+                 replacements: dict[int, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.regions, self.replacements = regions, replacements
+        self.used: set[str] = set()
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> (
+        cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
+    ):
+        replacement = self.replacements.get(id(original_node))
+        if replacement is not None:
+            return replacement
+        found = self.regions.get(id(original_node))
+        if found is not None and isinstance(original_node, cst.Call) and isinstance(
+            updated_node, cst.Call
+        ):
+            return self._run_region(found[0], found[1], original_node, updated_node)
+        return updated_node
+
+    def _run_region(self, region: RegionCall, plan: RegionPlan, original: cst.Call,
+                    updated: cst.Call) -> cst.Call:
+        self.used.add(plan.constant)
+        data_name, kernel_name = KEYWORDS[region.primitive]
+        positional = [i for i, a in enumerate(original.args) if a.keyword is None]
+        chosen: list[int] = []
+        for position, keyword in enumerate((data_name, kernel_name)):
+            if position < len(positional):
+                chosen.append(positional[position])
+            else:
+                chosen.append(next(i for i, a in enumerate(original.args)
+                                   if a.keyword is not None and a.keyword.value == keyword))
+        rest = [a for i, a in enumerate(updated.args) if i not in chosen]
+        plain = [cst.Arg(updated.args[i].value) for i in chosen]
+        args = [cst.Arg(cst.Name(plan.constant)), *plain, *rest]
+        return cst.Call(func=cst.Name("run_region"), args=_with_commas(args))
+
+
+def _with_commas(args: list[cst.Arg]) -> list[cst.Arg]:
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return [a.with_changes(comma=comma if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT)
+            for i, a in enumerate(args)]
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+def _is_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(s, cst.Import | cst.ImportFrom) for s in statement.body
+    )
+
+
+def _hoisted_definition(name: str, node: cst.Lambda | cst.FunctionDef) -> cst.FunctionDef:
+    if isinstance(node, cst.FunctionDef):
+        return node.with_changes(name=cst.Name(name), leading_lines=[])
+    body = cst.IndentedBlock([cst.SimpleStatementLine([cst.Return(node.body)])])
+    return cst.FunctionDef(name=cst.Name(name), params=node.params, body=body)
+
+
+def _code(statements: list[cst.BaseStatement], rewriter: _RegionRewriter) -> str:
+    if not statements:
+        return ""
+    module = cst.Module(body=[s.visit(rewriter) for s in statements])  # type: ignore[misc]
+    return module.code
+
+
+def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> TransformedProgram:
+    """Split the program: Main.py keeps the program, the shared module its kernels' needs."""
+    module = analysis.module
+    regions = {id(r.node): (r, p) for r, p in zip(analysis.regions, plan.regions, strict=True)}
+    replacements: dict[int, cst.BaseExpression] = {
+        id(h.replaces): cst.Name(h.name) for h in analysis.hoisted
+    }
+    prologue: list[cst.BaseStatement] = []
+    body: list[cst.BaseStatement] = []
+    shared: list[cst.BaseStatement] = []
+    for position, statement in enumerate(module.body):
+        if position in analysis.future_imports or (position == 0 and _is_docstring(statement)):
+            prologue.append(statement)
+            continue
+        if position in analysis.copied:
+            shared.append(statement)
+        if position in analysis.moved:
+            shared.append(statement)
+        elif position not in analysis.toreador_imports:
+            body.append(statement)
+
+    main_rewriter = _RegionRewriter(regions, replacements)
+    leading = 0
+    while leading < len(body) and _is_import(body[leading]):
+        leading += 1
+    main_leading = _code(body[:leading], main_rewriter)
+    main_body = _code(body[leading:], main_rewriter)
+    shared_rewriter = _RegionRewriter(regions, {})
+    hoisted = [_hoisted_definition(h.name, h.node) for h in analysis.hoisted]
+    shared_body = _code(shared + hoisted, shared_rewriter)
+    imports = sorted(main_rewriter.used) + [
+        name for name in analysis.moved_names if name not in main_rewriter.used
+    ] + [h.name for h in analysis.hoisted]
+    header = module.header
+    main_prologue = cst.Module(body=prologue, header=header).code if (prologue or header) else ""
+    future = [s for i, s in enumerate(module.body) if i in analysis.future_imports]
+    return TransformedProgram(
+        main_prologue=main_prologue,
+        main_leading_imports=main_leading,
+        main_body=main_body,
+        main_imports=tuple(dict.fromkeys(imports)),
+        uses_runtime=bool(main_rewriter.used),
+        shared_prologue=cst.Module(body=future).code if future else "",
+        shared_body=shared_body,
+    )

@@ -1,0 +1,17 @@
+"""The parallel patterns, registered in one place.
+
+A pattern is the shape of a parallel execution (design.md); each has its own module saying
+which files it generates and which primitive it is natural for.
+"""
+
+from __future__ import annotations
+
+from .base import Pattern
+from .bag_of_tasks import BAG_OF_TASKS
+from .mapreduce import MAPREDUCE
+from .producer_consumer import PRODUCER_CONSUMER
+
+PATTERNS: dict[str, Pattern] = {p.name: p for p in (MAPREDUCE, PRODUCER_CONSUMER, BAG_OF_TASKS)}
+NATURAL_PATTERN: dict[str, str] = {p.natural_for: p.name for p in PATTERNS.values()}
+
+__all__ = ["NATURAL_PATTERN", "PATTERNS", "Pattern"]
