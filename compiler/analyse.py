@@ -296,6 +296,10 @@ class _Analysis:
                        "workers cannot see it: pass it as a replicated argument, e.g. "
                        f"data_parallel_region(items, f, {name.value})")
             return
+        for earlier in self.hoisted:
+            if earlier.node is definition:
+                self.hoisted.append(Hoisted(earlier.name, definition, replaces))
+                return
         line = self.index.position(definition)[0]
         if isinstance(definition, cst.Lambda):
             base = f"lambda_line_{line}"
@@ -334,7 +338,7 @@ class _Analysis:
                     copied |= class_copied
         self._check_writes(moved)
         if self.errors:
-            raise CompileError(self.errors)
+            raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
         nested_tops = moved
         regions = [
             RegionCall(r.primitive, r.node, r.line, r.column, r.data, r.kernel, r.kernel_name,
@@ -382,25 +386,32 @@ class _Analysis:
         """Refuse rebinding or mutating a shipped global where the workers would not see it."""
         if self.global_scope is None:
             return
-        shipped = {
-            a.name: a for a in self.global_scope.assignments
-            if isinstance(a, Assignment) and self.index.top_of.get(a.node, -1) in moved
-        }
+        shipped: dict[str, Assignment] = {}
+        for assignment in self.global_scope.assignments:
+            top = self.index.top_of.get(assignment.node, -1)
+            inside_function = top >= 0 and isinstance(
+                self.module.body[top], cst.FunctionDef | cst.ClassDef
+            ) and assignment.node is not self.module.body[top]
+            if isinstance(assignment, Assignment) and top in moved and not inside_function:
+                earlier = shipped.get(assignment.name)
+                if earlier is None or self.index.top_of[earlier.node] > top:
+                    shipped[assignment.name] = assignment
         for name, assignment in shipped.items():
             home = self.index.top_of[assignment.node]
             for other in self.global_scope.assignments[name]:
                 other_top = self.index.top_of.get(getattr(other, "node", None), -1)
-                if isinstance(other, Assignment) and other_top not in (home, -1):
-                    node = other.node
-                    self.error(node, f"global '{name}', which kernels use, is assigned again "
-                               f"here (first at {self.where(assignment.node)}); workers would "
-                               "only see the first value: pass it as a replicated argument")
+                if other_top in (home, -1) or not isinstance(other, Assignment):
+                    continue
+                if isinstance(self.module.body[other_top], cst.FunctionDef | cst.ClassDef):
+                    continue  # a `global` declaration there: reported below
+                self.error(other.node, f"global '{name}', which kernels use, is assigned "
+                           f"again here (first at {self.where(assignment.node)}); workers "
+                           "would only see the first value: pass it as a replicated argument")
         for declaration, top in self.index.global_decls:
             for item in declaration.names:
-                if item.name.value in shipped:
+                if top in moved or item.name.value in shipped:
                     where = "a function shipped to workers" if top in moved else "the program"
-                    self.error(item.name, f"global '{item.name.value}', which kernels use, is "
-                               f"rebound by {where} through `global`; workers do not share "
+                    self.error(item.name, f"global '{item.name.value}' is rebound by {where} through `global`; workers do not share "
                                "globals with the main program")
         for base, top in self.index.mutations:
             if top in moved or base.value not in shipped:

@@ -81,7 +81,8 @@ def plan_program(source: SourceFile, analysis: ModuleAnalysis, pattern: str, tar
         if chosen == "auto":
             natural = NATURAL_PATTERN[region.primitive]
             chosen = natural if natural in allowed else allowed[0]
-        kernel_id = _identifier(region.kernel_name).upper()[:40]
+        simple = re.fullmatch(r"[A-Za-z_][\w.]*", region.kernel_name)
+        kernel_id = _identifier(region.kernel_name if simple else region.primitive).upper()
         constant = f"REGION_{kernel_id}_LINE_{region.line}"
         while constant in taken:
             constant += "_"

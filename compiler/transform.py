@@ -131,7 +131,8 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
     main_leading = _code(body[:leading], main_rewriter)
     main_body = _code(body[leading:], main_rewriter)
     shared_rewriter = _RegionRewriter(regions, {})
-    hoisted = [_hoisted_definition(h.name, h.node) for h in analysis.hoisted]
+    unique = {h.name: h for h in analysis.hoisted}.values()
+    hoisted = [_hoisted_definition(h.name, h.node) for h in unique]
     shared_body = _code(shared + hoisted, shared_rewriter)
     imports = sorted(main_rewriter.used) + [
         name for name in analysis.moved_names if name not in main_rewriter.used

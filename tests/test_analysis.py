@@ -1,0 +1,182 @@
+"""Analysis tables (pyupgrade style): programs it accepts, with what it ships, and programs it
+refuses, with the diagnostic's position and message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from toreador.compiler.analyse import analyse_module
+from toreador.compiler.diagnostics import CompileError
+from toreador.compiler.source import SourceFile, parse_source, source_from_bytes
+
+
+def analyse(text: str):  # type: ignore[no-untyped-def]
+    source = source_from_bytes(text.encode(), Path("prog.py"), "prog.py")
+    return source, analyse_module(source, parse_source(source))
+
+
+def shipped_names(text: str) -> set[str]:
+    return set(analyse(text)[1].moved_names)
+
+
+ACCEPTED = [
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "def f(x): return x\n"
+        "data_parallel_region([1], f)\n",
+        {"f"}, ["data_parallel_region"], id="from-import"),
+    pytest.param(
+        "from toreador import data_parallel_region as dpr\n"
+        "def f(x): return x\n"
+        "dpr([1], f)\n",
+        {"f"}, ["data_parallel_region"], id="aliased-from-import"),
+    pytest.param(
+        "import toreador\n"
+        "def f(x): return x\n"
+        "toreador.producer_consumer([1], f)\n",
+        {"f"}, ["producer_consumer"], id="import-module"),
+    pytest.param(
+        "import toreador as t\n"
+        "def f(x): return x\n"
+        "t.bag_of_task([1], [f])\n",
+        {"f"}, ["bag_of_task"], id="aliased-module"),
+    pytest.param(
+        "import math\nfrom toreador import data_parallel_region\n"
+        "K = 2\nJ = K + 1\nUNUSED = 5\n"
+        "def helper(x): return math.sqrt(x) * J\n"
+        "def f(x): return helper(x)\n"
+        "def main(): return data_parallel_region([1], f)\n",
+        {"f", "helper", "J", "K"}, ["data_parallel_region"], id="transitive-closure"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "def main(): return data_parallel_region([1], later)\n"
+        "def later(x): return x\n",
+        {"later"}, ["data_parallel_region"], id="kernel-defined-after-use"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "class Item:\n    pass\n"
+        "print(data_parallel_region([1], len))\n",
+        {"Item"}, ["data_parallel_region"], id="classes-always-shipped-builtin-kernel"),
+    pytest.param(
+        "from toreador import data_parallel_region, producer_consumer\n"
+        "def inner(x): return x\n"
+        "def outer(xs): return producer_consumer(xs, inner)\n"
+        "data_parallel_region([[1]], outer)\n",
+        {"inner", "outer"}, ["producer_consumer", "data_parallel_region"], id="nested-region"),
+    pytest.param(
+        "import functools\nfrom toreador import data_parallel_region\n"
+        "def f(x, y): return x + y\n"
+        "def main(k): return data_parallel_region([1], functools.partial(f, k))\n",
+        {"f"}, ["data_parallel_region"], id="expression-kernel"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "CACHE = {}\n"
+        "def f(x):\n    CACHE[x] = x\n    return x\n"
+        "data_parallel_region([1], f)\n",
+        {"f", "CACHE"}, ["data_parallel_region"], id="worker-side-cache-is-fine"),
+]
+
+
+@pytest.mark.parametrize(("text", "names", "primitives"), ACCEPTED)
+def test_accepted(text: str, names: set[str], primitives: list[str]) -> None:
+    _, analysis = analyse(text)
+    assert set(analysis.moved_names) == names
+    assert [r.primitive for r in analysis.regions] == primitives
+
+
+def test_nested_region_is_marked_inner() -> None:
+    _, analysis = analyse(
+        "from toreador import data_parallel_region as d\n"
+        "def inner(x): return x\n"
+        "def outer(xs): return d(xs, inner)\n"
+        "d([[1]], outer)\n")
+    assert [(r.line, r.nested) for r in analysis.regions] == [(3, True), (4, False)]
+
+
+def test_lambda_and_nested_function_are_hoisted() -> None:
+    _, analysis = analyse(
+        "from toreador import data_parallel_region as d\nK = 3\n"
+        "def main():\n"
+        "    def g(x):\n        return x + K\n"
+        "    d([1], lambda x: x * K)\n"
+        "    d([1], g)\n")
+    assert [h.name for h in analysis.hoisted] == ["lambda_line_6", "g"]
+    assert "K" in analysis.moved_names
+
+
+def test_analysis_does_not_change_the_tree() -> None:
+    text = "from toreador import data_parallel_region as d\ndef f(x): return x\nd([1], f)\n"
+    source = source_from_bytes(text.encode(), Path("p.py"), "p.py")
+    module = parse_source(source)
+    analysis = analyse_module(source, module)
+    assert analysis.module.code == text == module.code
+
+
+REFUSED = [
+    pytest.param("from toreador import data_parallel_region\ndata_parallel_region([1], nope)\n",
+                 (2, 27), "undefined kernel 'nope'", id="undefined-kernel"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "def main():\n    k = 2\n    return data_parallel_region([1], lambda x: x + k)\n",
+        (4, 52), "closes over local 'k'", id="lambda-closure-over-local"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "def main(k):\n    def g(x):\n        return x + k\n"
+        "    return data_parallel_region([1], g)\n",
+        (4, 20), "nested function that closes over local 'k'", id="nested-closure"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "LIMIT = 1\n"
+        "def f(x): return x + LIMIT\n"
+        "LIMIT = 2\n"
+        "data_parallel_region([1], f)\n",
+        (4, 1), "global 'LIMIT', which kernels use, is assigned again", id="reassigned-global"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "TOTAL = 0\n"
+        "def f(x):\n    global TOTAL\n    TOTAL += x\n    return x\n"
+        "data_parallel_region([1], f)\n",
+        (4, 12), "rebound by a function shipped to workers", id="global-write-in-kernel"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "SEEN = []\n"
+        "def f(x): return x in SEEN\n"
+        "SEEN.append(3)\n"
+        "data_parallel_region([1], f)\n",
+        (4, 1), "global 'SEEN', which kernels use, is changed here", id="mutated-global"),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "def f(x): return x * FACTOR\n"
+        "if __name__ == '__main__':\n    FACTOR = 2\n    data_parallel_region([1], f)\n",
+        (3, 1), "which is set inside `if __name__", id="set-in-main-guard"),
+    pytest.param("from toreador import *\ndata_parallel_region([1], str)\n",
+                 (1, 1), "hides which names are primitives", id="star-import"),
+    pytest.param("from toreador import data_parallel_region\nargs = ([1], str)\n"
+                 "data_parallel_region(*args)\n",
+                 (3, 1), "needs its distr and func as direct arguments", id="starred-args"),
+]
+
+
+@pytest.mark.parametrize(("text", "position", "message"), REFUSED)
+def test_refused(text: str, position: tuple[int, int], message: str) -> None:
+    with pytest.raises(CompileError) as raised:
+        analyse(text)
+    first = raised.value.diagnostics[0]
+    assert message in first.message
+    assert (first.line, first.column) == position
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(CompileError) as raised:
+        analyse("from toreador import data_parallel_region as d\nd([1], a)\nd([1], b)\n")
+    assert [d.message.split("'")[1] for d in raised.value.diagnostics] == ["a", "b"]
+
+
+def test_source_positions_render_with_caret() -> None:
+    source = SourceFile(Path("p.py"), "p.py", "x = (1,\n  oops here)\n", "0" * 64)
+    rendered = source.diagnostic("bad", 2, 3).render()
+    assert rendered.splitlines() == ["p.py:2:3: error: bad", "      oops here)", "      ^"]
+    assert isinstance(parse_source(SourceFile(Path("q.py"), "q.py", "x = 1\n", "")), cst.Module)
