@@ -87,9 +87,9 @@ def load_model(path: Path | None) -> DeployModel:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = int(getattr(error, "lineno", 1) or 1)
-        column = int(getattr(error, "colno", 1) or 1)
-        message = str(error).split(" (at line")[0]
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line, column = (int(where[1]), int(where[2])) if where else (1, 1)
+        message = str(error).split(" (at ")[0]
         lines = text.splitlines()
         source_line = lines[line - 1] if 0 < line <= len(lines) else ""
         raise ModelError(

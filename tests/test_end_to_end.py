@@ -1,0 +1,123 @@
+"""End to end: every example compiled for every pattern on the local target prints exactly
+what the sequential program prints, and exits with the same status."""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import EXAMPLES, compile_into, run_cli, run_script
+
+PATTERNS = ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"]
+CASES = {
+    "aliases.py": [],
+    "kernel_after_use.py": ["40"],
+    "constants_classes.py": [],
+    "dataclass_items.py": [],
+    "tricky_strings.py": [],
+    "generator_producer.py": ["600"],
+    "replicated.py": [],
+    "nested.py": [],
+    "failing_kernel.py": [],
+    "many_tiny.py": ["60000"],
+    "few_heavy.py": ["6", "60000"],
+    "lambdas.py": [],
+    "no_region.py": ["a", "b c"],
+}
+
+
+@functools.cache
+def reference(name: str) -> subprocess.CompletedProcess[str]:
+    return run_script(EXAMPLES / name, *CASES[name])
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_generated_program_prints_what_the_reference_prints(
+    name: str, pattern: str, tmp_path: Path
+) -> None:
+    expected = reference(name)
+    out = compile_into(EXAMPLES / name, tmp_path / "out", pattern)
+    got = run_script(out / "Main.py", *CASES[name])
+    assert got.stdout == expected.stdout
+    assert got.returncode == expected.returncode
+    assert "Traceback" not in expected.stderr or name == "failing_kernel.py"
+
+
+def test_failing_kernel_names_the_item_and_fails(tmp_path: Path) -> None:
+    out = compile_into(EXAMPLES / "failing_kernel.py", tmp_path / "out")
+    got = run_script(out / "Main.py")
+    assert got.returncode == 1
+    assert "ZeroDivisionError" in got.stderr
+    assert "failed on item 5: 0" in got.stderr
+    assert "not reached" not in got.stdout
+    assert got.stdout.rstrip().endswith("inverting 0")
+
+
+def test_worker_killed_fails_loudly(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import os\nfrom toreador import data_parallel_region\n"
+        "def crash(x):\n    if x == 30:\n        os._exit(9)\n    return x\n"
+        "print(sum(data_parallel_region(range(100), crash)))\n")
+    out = compile_into(program, tmp_path / "out")
+    got = run_script(out / "Main.py", timeout=60)
+    assert got.returncode != 0
+    assert "WorkerDiedError" in got.stderr and "exit code 9" in got.stderr
+    assert got.stdout == ""
+
+
+def test_producer_larger_than_memory_streams(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # 3,000 items of 1 MB each (3 GB) pass through: only a bounded window is ever held.
+    program = write_program(
+        "from toreador import producer_consumer\n"
+        "def blocks():\n    for i in range(3000):\n        yield bytes([i % 256]) * 1_000_000\n"
+        "def first(block):\n    return block[0]\n"
+        "print(sum(producer_consumer(blocks(), first)))\n")
+    out = compile_into(program, tmp_path / "out")
+    script = (
+        "import resource, subprocess, sys\n"
+        f"r = subprocess.run([sys.executable, {str(out / 'Main.py')!r}], capture_output=True,"
+        " text=True)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024\n"
+        "print(r.stdout.strip(), r.returncode, peak)\n")
+    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         timeout=600)
+    total, code, peak_mb = got.stdout.split()
+    assert (int(total), int(code)) == (sum(i % 256 for i in range(3000)), 0)
+    assert int(peak_mb) < 400, f"peak RSS {peak_mb} MB: the producer was not streamed"
+
+
+def test_worker_count_comes_from_the_model(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import os\nfrom toreador import data_parallel_region\n"
+        "def pid(x):\n    import time; time.sleep(0.01)\n    return os.getpid()\n"
+        "print(len(set(data_parallel_region(range(200), pid))))\n")
+    model = tmp_path / "deploy.toml"
+    model.write_text("[local]\nworkers = 3\n")
+    out = tmp_path / "out"
+    result = run_cli(str(program), "-o", str(out), "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "manifest.json").read_text())["regions"][0]["workers"] == 3
+    assert run_script(out / "Main.py").stdout.strip() == "3"
+
+
+def test_verify_mode_reports_equal_and_differences(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import sys\nfrom toreador import data_parallel_region\n"
+        "print(data_parallel_region(sys.argv[1:], str.upper))\n")
+    out = tmp_path / "out"
+    same = run_cli(str(program), "-o", str(out), "--verify", "--", "a", "b")
+    assert same.returncode == 0 and same.stdout.strip() == "equal", same.stderr
+    main = out / "Main.py"
+    main.write_text(main.read_text().replace("print(", "print('tampered', "))
+    from toreador.compiler.verify import verify
+
+    verdict = verify(program, out, ["a"])
+    assert not verdict.equal
+    report = verdict.report("program.py")
+    assert "-['A']" in report and "+tampered ['A']" in report
