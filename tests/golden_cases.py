@@ -1,0 +1,52 @@
+"""Golden output folders: what the compiler writes for a few examples, per pattern.
+
+Regenerate after an intended change with:  .venv/bin/python -m tests.golden_cases --update
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .helpers import EXAMPLES, compile_into
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+CASES = ("collatz", "nested", "lambdas")
+PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
+SOURCES = {"collatz": EXAMPLES / "many_tiny.py", "nested": EXAMPLES / "nested.py",
+           "lambdas": EXAMPLES / "lambdas.py"}
+UPDATE_COMMAND = ".venv/bin/python -m tests.golden_cases --update"
+
+
+def generate(case: str, pattern: str, into: Path) -> Path:
+    return compile_into(SOURCES[case], into / case / f"{pattern}-local", pattern)
+
+
+def compare(expected: Path, actual: Path) -> str:
+    """A unified diff of two folders, empty when they are the same."""
+    names = sorted({p.name for p in expected.iterdir()} | {p.name for p in actual.iterdir()})
+    out: list[str] = []
+    for name in names:
+        old = (expected / name).read_text().splitlines(True) if (expected / name).exists() else []
+        new = (actual / name).read_text().splitlines(True) if (actual / name).exists() else []
+        out.extend(difflib.unified_diff(old, new, f"golden/{name}", f"generated/{name}"))
+    return "".join(out)
+
+
+def update() -> None:
+    if GOLDEN.exists():
+        shutil.rmtree(GOLDEN)
+    for case in CASES:
+        for pattern in PATTERNS:
+            generate(case, pattern, GOLDEN)
+    print(f"golden folders rewritten under {GOLDEN}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit(f"usage: {UPDATE_COMMAND}")
+    with tempfile.TemporaryDirectory():
+        update()

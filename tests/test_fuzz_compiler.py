@@ -1,0 +1,45 @@
+"""Fuzzing: hypothesmith-generated programs never make the compiler print a traceback.
+Each compiles cleanly or is refused with a CompileError (a diagnostic, exit 2 in the CLI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hypothesmith
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from toreador.compiler import compile_source
+from toreador.compiler.deploy_model import DeployModel
+from toreador.compiler.diagnostics import CompileError
+from toreador.compiler.source import source_from_bytes
+
+PRELUDE = "from toreador import data_parallel_region as dpr, producer_consumer, bag_of_task\n"
+CALLS = st.sampled_from([
+    "", "dpr([1], print)\n", "producer_consumer(range(3), {name})\n",
+    "bag_of_task([1], [{name}])\n", "dpr(range(2), lambda v: v)\n",
+])
+
+
+def try_compile(text: str) -> None:
+    source = source_from_bytes(text.encode("utf-8", "surrogatepass"), Path("fuzz.py"), "fuzz.py")
+    try:
+        compiled = compile_source(source, "auto", "local", DeployModel())
+    except CompileError as error:
+        assert error.diagnostics and all(d.path == "fuzz.py" for d in error.diagnostics)
+        return
+    assert "Main.py" in compiled.files
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(program=hypothesmith.from_grammar())
+def test_grammar_programs_never_crash_the_compiler(program: str) -> None:
+    try_compile(program)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(program=hypothesmith.from_node(), call=CALLS)
+def test_programs_with_regions_never_crash_the_compiler(program: str, call: str) -> None:
+    names = [line.split("(")[0][4:] for line in program.splitlines() if line.startswith("def ")]
+    kernel = names[0] if names else "str"
+    try_compile(PRELUDE + program + "\n" + call.format(name=kernel))
