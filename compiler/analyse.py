@@ -10,7 +10,7 @@ faithfully is refused with a diagnostic, never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -81,9 +81,11 @@ class _Analysis:
         self.hoisted: list[Hoisted] = []
         self.global_scope = index.global_scope
         self.deps = self._dependencies()
-        self.global_names = frozenset(
-            a.name for a in self.global_scope.assignments if isinstance(a, Assignment)
-        ) if self.global_scope is not None else frozenset()
+        self.global_names = (
+            frozenset(a.name for a in self.global_scope.assignments if isinstance(a, Assignment))
+            if self.global_scope is not None
+            else frozenset()
+        )
 
     # -- helpers ---------------------------------------------------------------------------
     def error(self, node: cst.CSTNode, message: str) -> None:
@@ -120,18 +122,26 @@ class _Analysis:
                 return "import"
             if any(isinstance(s, cst.AugAssign) for s in smalls):
                 return "is changed by an augmented assignment"
-            if all(isinstance(s, cst.Assign | cst.AnnAssign | cst.Import | cst.ImportFrom)
-                   for s in smalls):
+            if all(
+                isinstance(s, cst.Assign | cst.AnnAssign | cst.Import | cst.ImportFrom)
+                for s in smalls
+            ):
                 return "definition"
             return "is set by a statement that also runs code"
         if isinstance(statement, cst.If):
             if "__name__" in self.module.code_for_node(statement.test):
-                return "is set inside `if __name__ == \"__main__\"`, which workers never run"
-            return "definition" if self._only_definitions(statement) else (
-                "is set inside an `if` block that also runs code")
+                return 'is set inside `if __name__ == "__main__"`, which workers never run'
+            return (
+                "definition"
+                if self._only_definitions(statement)
+                else ("is set inside an `if` block that also runs code")
+            )
         if isinstance(statement, cst.Try):
-            return "definition" if self._only_definitions(statement) else (
-                "is set inside a `try` block that also runs code")
+            return (
+                "definition"
+                if self._only_definitions(statement)
+                else ("is set inside a `try` block that also runs code")
+            )
         return f"is set by a module-level `{type(statement).__name__.lower()}` statement"
 
     def _only_definitions(self, node: cst.CSTNode) -> bool:
@@ -166,8 +176,11 @@ class _Analysis:
             if kind != "definition":
                 ok = False
                 if report:
-                    self.error(self.module.body[top], f"{needed_by}, which {kind}; workers "
-                               "would not see it: pass the value as a replicated argument")
+                    self.error(
+                        self.module.body[top],
+                        f"{needed_by}, which {kind}; workers "
+                        "would not see it: pass the value as a replicated argument",
+                    )
                 continue
             moved.add(top)
             for dep, name in self.deps.get(top, {}).items():
@@ -195,8 +208,11 @@ class _Analysis:
             else:
                 args.append(by_keyword.get(keyword))
         if any(a is None for a in args) or any(a is not None and a.star for a in args):
-            self.error(node, f"{call.primitive} needs its {names[0]} and {names[1]} as direct "
-                       "arguments, so that toreador can see the kernel")
+            self.error(
+                node,
+                f"{call.primitive} needs its {names[0]} and {names[1]} as direct "
+                "arguments, so that toreador can see the kernel",
+            )
             return None, {}
         data_arg, kernel_arg = args[0], args[1]
         assert data_arg is not None and kernel_arg is not None
@@ -208,8 +224,16 @@ class _Analysis:
         for expression in kernels:
             self._kernel(expression, roots)
         line, column = self.index.position(node)
-        region = RegionCall(call.primitive, node, line, column, data_arg.value, kernel,
-                            self._kernel_name(kernel), nested=False)
+        region = RegionCall(
+            call.primitive,
+            node,
+            line,
+            column,
+            data_arg.value,
+            kernel,
+            self._kernel_name(kernel),
+            nested=False,
+        )
         return region, roots
 
     def _kernel_name(self, kernel: cst.BaseExpression) -> str:
@@ -227,8 +251,11 @@ class _Analysis:
             access = self.index.access_of.get(kernel)
             referents = access.referents if access is not None else set()
             if not referents:
-                self.error(kernel, f"undefined kernel '{kernel.value}': no function, class or "
-                           "import of that name is visible here")
+                self.error(
+                    kernel,
+                    f"undefined kernel '{kernel.value}': no function, class or "
+                    "import of that name is visible here",
+                )
                 return
             if all(isinstance(r.scope, GlobalScope | BuiltinScope) for r in referents):
                 self._global_roots(referents, roots, label)
@@ -245,14 +272,14 @@ class _Analysis:
             if access is not None:
                 self._global_roots(access.referents, roots, label)
 
-    def _global_roots(self, referents: Iterable[object], roots: dict[int, str], label: str) -> (
-        None
-    ):
+    def _global_roots(self, referents: Iterable[object], roots: dict[int, str], label: str) -> None:
         for referent in referents:
             if isinstance(referent, Assignment) and isinstance(referent.scope, GlobalScope):
                 roots.setdefault(self.index.top_of[referent.node], label)
 
-    def _single_local_function(self, local: list[object]) -> cst.Lambda | cst.FunctionDef | None:
+    def _single_local_function(
+        self, local: Sequence[object]
+    ) -> cst.Lambda | cst.FunctionDef | None:
         if len(local) != 1 or not isinstance(local[0], Assignment):
             return None
         node = local[0].node
@@ -270,8 +297,13 @@ class _Analysis:
                 return node.value
         return None
 
-    def _hoist(self, definition: cst.Lambda | cst.FunctionDef, replaces: cst.CSTNode,
-               roots: dict[int, str], label: str) -> None:
+    def _hoist(
+        self,
+        definition: cst.Lambda | cst.FunctionDef,
+        replaces: cst.CSTNode,
+        roots: dict[int, str],
+        label: str,
+    ) -> None:
         inside = {id(n) for n in _walk(definition)}
         captured: list[tuple[cst.Name, object]] = []
         for name in _names_in(definition):
@@ -292,9 +324,12 @@ class _Analysis:
         if captured:
             name = captured[0][0]
             kind = "lambda" if isinstance(definition, cst.Lambda) else "nested function"
-            self.error(name, f"{label} is a {kind} that closes over local '{name.value}'; "
-                       "workers cannot see it: pass it as a replicated argument, e.g. "
-                       f"data_parallel_region(items, f, {name.value})")
+            self.error(
+                name,
+                f"{label} is a {kind} that closes over local '{name.value}'; "
+                "workers cannot see it: pass it as a replicated argument, e.g. "
+                f"data_parallel_region(items, f, {name.value})",
+            )
             return
         for earlier in self.hoisted:
             if earlier.node is definition:
@@ -308,18 +343,20 @@ class _Analysis:
             if base in self.global_names:
                 base = f"{base}_line_{line}"
         taken = self.global_names | {h.name for h in self.hoisted}
-        name = base
-        while name in taken:
-            name += "_"
-        self.hoisted.append(Hoisted(name, definition, replaces))
+        hoisted_name = base
+        while hoisted_name in taken:
+            hoisted_name += "_"
+        self.hoisted.append(Hoisted(hoisted_name, definition, replaces))
 
     # -- whole module ----------------------------------------------------------------------
     def run(self) -> ModuleAnalysis:
         index = self.index
         warnings: list[Diagnostic] = []
         for star in index.star_imports:
-            self.error(star, "`from toreador import *` hides which names are primitives; "
-                       "import them by name")
+            self.error(
+                star,
+                "`from toreador import *` hides which names are primitives; import them by name",
+            )
         regions: list[RegionCall] = []
         roots: dict[int, str] = {}
         for call in index.calls:
@@ -341,20 +378,38 @@ class _Analysis:
             raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
         nested_tops = moved
         regions = [
-            RegionCall(r.primitive, r.node, r.line, r.column, r.data, r.kernel, r.kernel_name,
-                       nested=index.top_of.get(r.node, -1) in nested_tops or self._in_hoisted(r))
+            RegionCall(
+                r.primitive,
+                r.node,
+                r.line,
+                r.column,
+                r.data,
+                r.kernel,
+                r.kernel_name,
+                nested=index.top_of.get(r.node, -1) in nested_tops or self._in_hoisted(r),
+            )
             for r in regions
         ]
         if not regions:
-            warnings.append(self.source.diagnostic(
-                "no parallel region found: Main.py runs the program sequentially", 1, 1,
-                "warning"))
+            warnings.append(
+                self.source.diagnostic(
+                    "no parallel region found: Main.py runs the program sequentially",
+                    1,
+                    1,
+                    "warning",
+                )
+            )
         moved_names = self._names_defined(moved)
         future = frozenset(
-            i for i, s in enumerate(self.module.body)
+            i
+            for i, s in enumerate(self.module.body)
             if isinstance(s, cst.SimpleStatementLine)
-            and any(isinstance(x, cst.ImportFrom) and isinstance(x.module, cst.Name)
-                    and x.module.value == "__future__" for x in s.body)
+            and any(
+                isinstance(x, cst.ImportFrom)
+                and isinstance(x.module, cst.Name)
+                and x.module.value == "__future__"
+                for x in s.body
+            )
         )
         return ModuleAnalysis(
             module=self.module,
@@ -376,7 +431,8 @@ class _Analysis:
         if self.global_scope is None:
             return ()
         names = {
-            a.name for a in self.global_scope.assignments
+            a.name
+            for a in self.global_scope.assignments
             if isinstance(a, Assignment | ImportAssignment)
             and self.index.top_of.get(a.node, -1) in moved
         }
@@ -388,38 +444,53 @@ class _Analysis:
             return
         shipped: dict[str, Assignment] = {}
         for assignment in self.global_scope.assignments:
+            if not isinstance(assignment, Assignment):
+                continue
             top = self.index.top_of.get(assignment.node, -1)
-            inside_function = top >= 0 and isinstance(
-                self.module.body[top], cst.FunctionDef | cst.ClassDef
-            ) and assignment.node is not self.module.body[top]
-            if isinstance(assignment, Assignment) and top in moved and not inside_function:
+            inside_function = (
+                top >= 0
+                and isinstance(self.module.body[top], cst.FunctionDef | cst.ClassDef)
+                and assignment.node is not self.module.body[top]
+            )
+            if top in moved and not inside_function:
                 earlier = shipped.get(assignment.name)
                 if earlier is None or self.index.top_of[earlier.node] > top:
                     shipped[assignment.name] = assignment
         for name, assignment in shipped.items():
             home = self.index.top_of[assignment.node]
             for other in self.global_scope.assignments[name]:
-                other_top = self.index.top_of.get(getattr(other, "node", None), -1)
-                if other_top in (home, -1) or not isinstance(other, Assignment):
+                if not isinstance(other, Assignment):
+                    continue
+                other_top = self.index.top_of.get(other.node, -1)
+                if other_top in (home, -1):
                     continue
                 if isinstance(self.module.body[other_top], cst.FunctionDef | cst.ClassDef):
                     continue  # a `global` declaration there: reported below
-                self.error(other.node, f"global '{name}', which kernels use, is assigned "
-                           f"again here (first at {self.where(assignment.node)}); workers "
-                           "would only see the first value: pass it as a replicated argument")
+                self.error(
+                    other.node,
+                    f"global '{name}', which kernels use, is assigned "
+                    f"again here (first at {self.where(assignment.node)}); workers "
+                    "would only see the first value: pass it as a replicated argument",
+                )
         for declaration, top in self.index.global_decls:
             for item in declaration.names:
                 if top in moved or item.name.value in shipped:
                     where = "a function shipped to workers" if top in moved else "the program"
-                    self.error(item.name, f"global '{item.name.value}' is rebound by {where} through `global`; workers do not share "
-                               "globals with the main program")
+                    self.error(
+                        item.name,
+                        f"global '{item.name.value}' is rebound by {where} through "
+                        "`global`; workers do not share globals with the main program",
+                    )
         for base, top in self.index.mutations:
             if top in moved or base.value not in shipped:
                 continue
             access = self.index.access_of.get(base)
             if access is not None and shipped[base.value] in access.referents:
-                self.error(base, f"global '{base.value}', which kernels use, is changed here; "
-                           "workers would not see the change: pass it as a replicated argument")
+                self.error(
+                    base,
+                    f"global '{base.value}', which kernels use, is changed here; "
+                    "workers would not see the change: pass it as a replicated argument",
+                )
 
 
 def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,14 +18,14 @@ from .verify import verify as run_verify
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
-class PatternChoice(str, Enum):
+class PatternChoice(StrEnum):
     auto = "auto"
     mapreduce = "mapreduce"
     producer_consumer = "producer-consumer"
     bag_of_tasks = "bag-of-tasks"
 
 
-class TargetChoice(str, Enum):
+class TargetChoice(StrEnum):
     local = "local"
     hadoop = "hadoop"
     spark = "spark"
@@ -35,17 +35,24 @@ class TargetChoice(str, Enum):
 @app.command()
 def compile_command(
     source: Annotated[Path, typer.Argument(help="The annotated Python program.")],
-    program_args: Annotated[list[str] | None, typer.Argument(
-        help="With --verify: the program's arguments (after --).")] = None,
-    pattern: Annotated[PatternChoice, typer.Option(
-        help="Parallel pattern; auto picks the natural one per region.")] = PatternChoice.auto,
+    program_args: Annotated[
+        list[str] | None, typer.Argument(help="With --verify: the program's arguments (after --).")
+    ] = None,
+    pattern: Annotated[
+        PatternChoice, typer.Option(help="Parallel pattern; auto picks the natural one per region.")
+    ] = PatternChoice.auto,
     target: Annotated[TargetChoice, typer.Option(help="Platform to run on.")] = (
-        TargetChoice.local),
-    output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="Output folder (default: <source stem>-<target>).")] = None,
+        TargetChoice.local
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Output folder (default: <source stem>-<target>)."),
+    ] = None,
     model: Annotated[Path | None, typer.Option(help="Deployment model (TOML).")] = None,
-    verify: Annotated[bool, typer.Option(
-        help="Run the source and the generated Main.py; print 'equal' or a diff.")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Run the source and the generated Main.py; print 'equal' or a diff."),
+    ] = False,
     timeout: Annotated[float | None, typer.Option(help="With --verify: seconds per run.")] = None,
 ) -> None:
     """Compile an annotated sequential program into a parallel one for a target."""
@@ -61,8 +68,11 @@ def compile_command(
     for warning in compiled.warnings:
         typer.echo(warning.render(), err=True)
     regions = len(compiled.plan.regions)
-    typer.echo(f"toreador: compiled {source} ({regions} region{'s' * (regions != 1)}) "
-               f"for {target.value} into {out_dir}/", err=True)
+    typer.echo(
+        f"toreador: compiled {source} ({regions} region{'s' * (regions != 1)}) "
+        f"for {target.value} into {out_dir}/",
+        err=True,
+    )
     if verify:
         verdict = run_verify(source, out_dir, list(program_args or []), timeout)
         typer.echo(verdict.report(source.name))

@@ -83,7 +83,9 @@ def load_model(path: Path | None) -> DeployModel:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ModelError([Diagnostic(shown, 1, 1, "error", f"cannot read model: {error}")]) from None
+        raise ModelError(
+            [Diagnostic(shown, 1, 1, "error", f"cannot read model: {error}")]
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -130,8 +132,9 @@ class _Validator:
             if key not in known:
                 close = difflib.get_close_matches(key, list(known) + list(SECTIONS), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                self.fail(f"{where}unknown key '{key}'{hint}; known: {', '.join(known)}",
-                          key, section)
+                self.fail(
+                    f"{where}unknown key '{key}'{hint}; known: {', '.join(known)}", key, section
+                )
                 continue
             expected = type(known[key].default)
             if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -141,11 +144,14 @@ class _Validator:
             elif expected is str and not isinstance(value, str):
                 self.fail(f"{where}'{key}' must be a string, not {value!r}", key, section)
             elif "memory" in key and not MEMORY.match(str(value)):
-                self.fail(f"{where}'{key}' must look like 512m or 2g, not {value!r}", key,
-                          section)
+                self.fail(f"{where}'{key}' must look like 512m or 2g, not {value!r}", key, section)
             elif key == "network_mode" and value not in NETWORK_MODES:
-                self.fail(f"{where}'network_mode' must be one of {', '.join(NETWORK_MODES)} "
-                          "(the default bridge reaches a private network)", key, section)
+                self.fail(
+                    f"{where}'network_mode' must be one of {', '.join(NETWORK_MODES)} "
+                    "(the default bridge reaches a private network)",
+                    key,
+                    section,
+                )
             elif key in ("replicas", "reducers", "executors") and value == 0:
                 self.fail(f"{where}'{key}' must be at least 1", key, section)
             else:
@@ -153,8 +159,9 @@ class _Validator:
         return result
 
     def model(self, data: dict[str, Any]) -> DeployModel:
-        top = self.values(DeployModel, {k: v for k, v in data.items()
-                                        if not isinstance(v, dict)}, None)
+        top = self.values(
+            DeployModel, {k: v for k, v in data.items() if not isinstance(v, dict)}, None
+        )
         sections: dict[str, Any] = {}
         for name, value in data.items():
             if not isinstance(value, dict):
@@ -162,8 +169,9 @@ class _Validator:
             if name not in SECTIONS:
                 close = difflib.get_close_matches(name, list(SECTIONS), n=1)
                 hint = f" (did you mean '[{close[0]}]'?)" if close else ""
-                self.fail(f"unknown section [{name}]{hint}; known: "
-                          f"{', '.join(SECTIONS)}", name, name)
+                self.fail(
+                    f"unknown section [{name}]{hint}; known: {', '.join(SECTIONS)}", name, name
+                )
                 continue
             sections[name] = SECTIONS[name](**self.values(SECTIONS[name], value, name))
         if self.errors:

@@ -54,8 +54,8 @@ class UsageError(ToreadorError):
     """The command line asks for something impossible (e.g. a pattern/target pair)."""
 
 
-def error_at(path: str, message: str, line: int = 1, column: int = 1, source_line: str = "") -> (
-    Diagnostic
-):
+def error_at(
+    path: str, message: str, line: int = 1, column: int = 1, source_line: str = ""
+) -> Diagnostic:
     """Shorthand for an error diagnostic."""
     return Diagnostic(path, line, column, "error", message, source_line)

@@ -26,9 +26,9 @@ class CompiledProgram:
     warnings: tuple[Diagnostic, ...]
 
 
-def compile_source(source: SourceFile, pattern: str, target: str, model: DeployModel) -> (
-    CompiledProgram
-):
+def compile_source(
+    source: SourceFile, pattern: str, target: str, model: DeployModel
+) -> CompiledProgram:
     """Compile in memory (no formatting, no disk): what the tests and the writer share."""
     module = parse_source(source)
     analysis = analyse_module(source, module)

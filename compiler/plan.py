@@ -56,12 +56,26 @@ def check_pair(pattern: str, target: str) -> None:
     info = TARGETS[target]
     if pattern != "auto" and pattern not in info.patterns:
         possible = "; ".join(f"{t.name}: {', '.join(t.patterns)}" for t in TARGETS.values())
-        raise UsageError([error_at("toreador-compile", f"pattern '{pattern}' cannot run on "
-                                   f"target '{target}'. Possible pairs: {possible}")])
+        raise UsageError(
+            [
+                error_at(
+                    "toreador-compile",
+                    f"pattern '{pattern}' cannot run on "
+                    f"target '{target}'. Possible pairs: {possible}",
+                )
+            ]
+        )
     if info.module is None:
-        raise UsageError([error_at("toreador-compile", f"target '{target}' ({info.summary}) "
-                                   "is not available in this version of toreador; available: "
-                                   + ", ".join(n for n, t in TARGETS.items() if t.module))])
+        raise UsageError(
+            [
+                error_at(
+                    "toreador-compile",
+                    f"target '{target}' ({info.summary}) "
+                    "is not available in this version of toreador; available: "
+                    + ", ".join(n for n, t in TARGETS.items() if t.module),
+                )
+            ]
+        )
 
 
 def _identifier(text: str) -> str:
@@ -69,8 +83,9 @@ def _identifier(text: str) -> str:
     return name if not name[0].isdigit() else f"_{name}"
 
 
-def plan_program(source: SourceFile, analysis: ModuleAnalysis, pattern: str, target: str,
-                 model: DeployModel) -> ParallelPlan:
+def plan_program(
+    source: SourceFile, analysis: ModuleAnalysis, pattern: str, target: str, model: DeployModel
+) -> ParallelPlan:
     """Choose a pattern per region (the natural one for ``auto``) and name everything."""
     check_pair(pattern, target)
     allowed = TARGETS[target].patterns
@@ -87,17 +102,19 @@ def plan_program(source: SourceFile, analysis: ModuleAnalysis, pattern: str, tar
         while constant in taken:
             constant += "_"
         taken.add(constant)
-        regions.append(RegionPlan(
-            constant=constant,
-            label=f"{source.name}:{region.line}",
-            line=region.line,
-            column=region.column,
-            primitive=region.primitive,
-            kernel=region.kernel_name,
-            pattern=chosen,
-            nested=region.nested,
-            workers=model.local_workers(),
-        ))
+        regions.append(
+            RegionPlan(
+                constant=constant,
+                label=f"{source.name}:{region.line}",
+                line=region.line,
+                column=region.column,
+                primitive=region.primitive,
+                kernel=region.kernel_name,
+                pattern=chosen,
+                nested=region.nested,
+                workers=model.local_workers(),
+            )
+        )
     return ParallelPlan(
         source_name=source.name,
         source_sha256=source.sha256,

@@ -55,16 +55,24 @@ def header_lines(source_name: str, sha256: str, version: str, target: str, role:
     )
 
 
-RUFF_CONFIG = "# Formatting of the generated files (ruff format --check passes here).\nline-length = 88\n"
+RUFF_CONFIG = (
+    "# Formatting of the generated files (ruff format --check passes here).\nline-length = 88\n"
+)
 
 
 def format_python(folder: Path, files: list[Path]) -> None:
     """Format generated files with ruff, with the settings written beside them."""
-    from ruff.__main__ import find_ruff_bin
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
     (folder / "ruff.toml").write_text(RUFF_CONFIG, encoding="utf-8")
-    command = [str(find_ruff_bin()), "format", "--quiet", "--config",
-               str(folder / "ruff.toml"), *map(str, files)]
+    command = [
+        str(find_ruff_bin()),
+        "format",
+        "--quiet",
+        "--config",
+        str(folder / "ruff.toml"),
+        *map(str, files),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:  # generated code that does not format is our bug
         sys.stderr.write(result.stderr)

@@ -28,8 +28,23 @@ PRIMITIVES = {
 # Methods that change a container in place: calling one on a shipped global outside the
 # shipped code would leave the workers' copy different from the main program's.
 MUTATING_METHODS = frozenset(
-    {"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "discard",
-     "setdefault", "popitem", "sort", "reverse", "__setitem__", "__delitem__"}
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "update",
+        "add",
+        "discard",
+        "setdefault",
+        "popitem",
+        "sort",
+        "reverse",
+        "__setitem__",
+        "__delitem__",
+    }
 )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from .diagnostics import CompileError, Diagnostic, error_at
+from .diagnostics import CompileError, Diagnostic, Severity, error_at
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,10 @@ class SourceFile:
         lines = self.text.splitlines()
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
-    def diagnostic(self, message: str, line: int, column: int, severity: str = "error") -> (
-        Diagnostic
-    ):
-        kind = "warning" if severity == "warning" else "error"
-        return Diagnostic(self.display_name, line, column, kind, message, self.line(line))
+    def diagnostic(
+        self, message: str, line: int, column: int, severity: Severity = "error"
+    ) -> Diagnostic:
+        return Diagnostic(self.display_name, line, column, severity, message, self.line(line))
 
 
 def read_source(path: Path, display_name: str | None = None) -> SourceFile:

@@ -8,11 +8,14 @@ replaces each primitive call by ``run_region(REGION_..., data, kernel, *repl)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 
 from .analyse import KEYWORDS, ModuleAnalysis, RegionCall
 from .plan import ParallelPlan, RegionPlan
+
+Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
 
 @dataclass(frozen=True)
@@ -31,27 +34,33 @@ class TransformedProgram:
 class _RegionRewriter(cst.CSTTransformer):
     """Replaces primitive calls and hoisted kernels, matched by original node identity."""
 
-    def __init__(self, regions: dict[int, tuple[RegionCall, RegionPlan]],
-                 replacements: dict[int, cst.BaseExpression]) -> None:
+    def __init__(
+        self,
+        regions: dict[int, tuple[RegionCall, RegionPlan]],
+        replacements: dict[int, cst.BaseExpression],
+    ) -> None:
         super().__init__()
         self.regions, self.replacements = regions, replacements
         self.used: set[str] = set()
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> (
-        cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
-    ):
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode:
         replacement = self.replacements.get(id(original_node))
         if replacement is not None:
             return replacement
         found = self.regions.get(id(original_node))
-        if found is not None and isinstance(original_node, cst.Call) and isinstance(
-            updated_node, cst.Call
+        if (
+            found is not None
+            and isinstance(original_node, cst.Call)
+            and isinstance(updated_node, cst.Call)
         ):
             return self._run_region(found[0], found[1], original_node, updated_node)
         return updated_node
 
-    def _run_region(self, region: RegionCall, plan: RegionPlan, original: cst.Call,
-                    updated: cst.Call) -> cst.Call:
+    def _run_region(
+        self, region: RegionCall, plan: RegionPlan, original: cst.Call, updated: cst.Call
+    ) -> cst.Call:
         self.used.add(plan.constant)
         data_name, kernel_name = KEYWORDS[region.primitive]
         positional = [i for i, a in enumerate(original.args) if a.keyword is None]
@@ -60,8 +69,13 @@ class _RegionRewriter(cst.CSTTransformer):
             if position < len(positional):
                 chosen.append(positional[position])
             else:
-                chosen.append(next(i for i, a in enumerate(original.args)
-                                   if a.keyword is not None and a.keyword.value == keyword))
+                chosen.append(
+                    next(
+                        i
+                        for i, a in enumerate(original.args)
+                        if a.keyword is not None and a.keyword.value == keyword
+                    )
+                )
         rest = [a for i, a in enumerate(updated.args) if i not in chosen]
         plain = [cst.Arg(updated.args[i].value) for i in chosen]
         args = [cst.Arg(cst.Name(plan.constant)), *plain, *rest]
@@ -70,11 +84,13 @@ class _RegionRewriter(cst.CSTTransformer):
 
 def _with_commas(args: list[cst.Arg]) -> list[cst.Arg]:
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return [a.with_changes(comma=comma if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT)
-            for i, a in enumerate(args)]
+    return [
+        a.with_changes(comma=comma if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT)
+        for i, a in enumerate(args)
+    ]
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
+def _is_docstring(statement: Statement) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1
@@ -83,7 +99,7 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _is_import(statement: cst.BaseStatement) -> bool:
+def _is_import(statement: Statement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(s, cst.Import | cst.ImportFrom) for s in statement.body
     )
@@ -96,10 +112,10 @@ def _hoisted_definition(name: str, node: cst.Lambda | cst.FunctionDef) -> cst.Fu
     return cst.FunctionDef(name=cst.Name(name), params=node.params, body=body)
 
 
-def _code(statements: list[cst.BaseStatement], rewriter: _RegionRewriter) -> str:
+def _code(statements: list[Statement], rewriter: _RegionRewriter) -> str:
     if not statements:
         return ""
-    module = cst.Module(body=[s.visit(rewriter) for s in statements])  # type: ignore[misc]
+    module = cst.Module(body=[cast(Statement, s.visit(rewriter)) for s in statements])
     return module.code
 
 
@@ -110,9 +126,9 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
     replacements: dict[int, cst.BaseExpression] = {
         id(h.replaces): cst.Name(h.name) for h in analysis.hoisted
     }
-    prologue: list[cst.BaseStatement] = []
-    body: list[cst.BaseStatement] = []
-    shared: list[cst.BaseStatement] = []
+    prologue: list[Statement] = []
+    body: list[Statement] = []
+    shared: list[Statement] = []
     for position, statement in enumerate(module.body):
         if position in analysis.future_imports or (position == 0 and _is_docstring(statement)):
             prologue.append(statement)
@@ -133,10 +149,12 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
     shared_rewriter = _RegionRewriter(regions, {})
     unique = {h.name: h for h in analysis.hoisted}.values()
     hoisted = [_hoisted_definition(h.name, h.node) for h in unique]
-    shared_body = _code(shared + hoisted, shared_rewriter)
-    imports = sorted(main_rewriter.used) + [
-        name for name in analysis.moved_names if name not in main_rewriter.used
-    ] + [h.name for h in analysis.hoisted]
+    shared_body = _code([*shared, *hoisted], shared_rewriter)
+    imports = (
+        sorted(main_rewriter.used)
+        + [name for name in analysis.moved_names if name not in main_rewriter.used]
+        + [h.name for h in analysis.hoisted]
+    )
     header = module.header
     main_prologue = cst.Module(body=prologue, header=header).code if (prologue or header) else ""
     future = [s for i, s in enumerate(module.body) if i in analysis.future_imports]

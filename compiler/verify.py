@@ -25,21 +25,28 @@ class Verdict:
 
     @property
     def equal(self) -> bool:
-        return (self.reference.stdout == self.generated.stdout
-                and self.reference.returncode == self.generated.returncode)
+        return (
+            self.reference.stdout == self.generated.stdout
+            and self.reference.returncode == self.generated.returncode
+        )
 
     def report(self, source_name: str) -> str:
         if self.equal:
             return "equal"
-        lines = list(difflib.unified_diff(
-            self.reference.stdout.splitlines(keepends=True),
-            self.generated.stdout.splitlines(keepends=True),
-            fromfile=f"{source_name} (sequential)", tofile="Main.py (generated)",
-        ))
+        lines = list(
+            difflib.unified_diff(
+                self.reference.stdout.splitlines(keepends=True),
+                self.generated.stdout.splitlines(keepends=True),
+                fromfile=f"{source_name} (sequential)",
+                tofile="Main.py (generated)",
+            )
+        )
         text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         if self.reference.returncode != self.generated.returncode:
-            text += (f"exit status: sequential {self.reference.returncode}, "
-                     f"generated {self.generated.returncode}\n")
+            text += (
+                f"exit status: sequential {self.reference.returncode}, "
+                f"generated {self.generated.returncode}\n"
+            )
         return text
 
 
@@ -47,7 +54,10 @@ def run_python(script: Path, args: list[str], timeout: float | None) -> RunResul
     """Run a script with this interpreter (which has the sequential primitives installed)."""
     completed = subprocess.run(
         [sys.executable, str(script), *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
     return RunResult(completed.stdout, completed.stderr, completed.returncode)
@@ -55,4 +65,6 @@ def run_python(script: Path, args: list[str], timeout: float | None) -> RunResul
 
 def verify(source: Path, out_dir: Path, args: list[str], timeout: float | None = None) -> Verdict:
     """Both runs use the same arguments and working directory."""
-    return Verdict(run_python(source, args, timeout), run_python(out_dir / "Main.py", args, timeout))
+    return Verdict(
+        run_python(source, args, timeout), run_python(out_dir / "Main.py", args, timeout)
+    )

@@ -6,8 +6,8 @@ which files it generates and which primitive it is natural for.
 
 from __future__ import annotations
 
-from .base import Pattern
 from .bag_of_tasks import BAG_OF_TASKS
+from .base import Pattern
 from .mapreduce import MAPREDUCE
 from .producer_consumer import PRODUCER_CONSUMER
 

@@ -16,8 +16,11 @@ from .helpers import EXAMPLES, compile_into
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = ("collatz", "nested", "lambdas")
 PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
-SOURCES = {"collatz": EXAMPLES / "many_tiny.py", "nested": EXAMPLES / "nested.py",
-           "lambdas": EXAMPLES / "lambdas.py"}
+SOURCES = {
+    "collatz": EXAMPLES / "many_tiny.py",
+    "nested": EXAMPLES / "nested.py",
+    "lambdas": EXAMPLES / "lambdas.py",
+}
 UPDATE_COMMAND = ".venv/bin/python -m tests.golden_cases --update"
 
 

@@ -27,56 +27,80 @@ ACCEPTED = [
         "from toreador import data_parallel_region\n"
         "def f(x): return x\n"
         "data_parallel_region([1], f)\n",
-        {"f"}, ["data_parallel_region"], id="from-import"),
+        {"f"},
+        ["data_parallel_region"],
+        id="from-import",
+    ),
     pytest.param(
-        "from toreador import data_parallel_region as dpr\n"
-        "def f(x): return x\n"
-        "dpr([1], f)\n",
-        {"f"}, ["data_parallel_region"], id="aliased-from-import"),
+        "from toreador import data_parallel_region as dpr\ndef f(x): return x\ndpr([1], f)\n",
+        {"f"},
+        ["data_parallel_region"],
+        id="aliased-from-import",
+    ),
     pytest.param(
-        "import toreador\n"
-        "def f(x): return x\n"
-        "toreador.producer_consumer([1], f)\n",
-        {"f"}, ["producer_consumer"], id="import-module"),
+        "import toreador\ndef f(x): return x\ntoreador.producer_consumer([1], f)\n",
+        {"f"},
+        ["producer_consumer"],
+        id="import-module",
+    ),
     pytest.param(
-        "import toreador as t\n"
-        "def f(x): return x\n"
-        "t.bag_of_task([1], [f])\n",
-        {"f"}, ["bag_of_task"], id="aliased-module"),
+        "import toreador as t\ndef f(x): return x\nt.bag_of_task([1], [f])\n",
+        {"f"},
+        ["bag_of_task"],
+        id="aliased-module",
+    ),
     pytest.param(
         "import math\nfrom toreador import data_parallel_region\n"
         "K = 2\nJ = K + 1\nUNUSED = 5\n"
         "def helper(x): return math.sqrt(x) * J\n"
         "def f(x): return helper(x)\n"
         "def main(): return data_parallel_region([1], f)\n",
-        {"f", "helper", "J", "K"}, ["data_parallel_region"], id="transitive-closure"),
+        {"f", "helper", "J", "K"},
+        ["data_parallel_region"],
+        id="transitive-closure",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "def main(): return data_parallel_region([1], later)\n"
         "def later(x): return x\n",
-        {"later"}, ["data_parallel_region"], id="kernel-defined-after-use"),
+        {"later"},
+        ["data_parallel_region"],
+        id="kernel-defined-after-use",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "class Item:\n    pass\n"
         "print(data_parallel_region([1], len))\n",
-        {"Item"}, ["data_parallel_region"], id="classes-always-shipped-builtin-kernel"),
+        {"Item"},
+        ["data_parallel_region"],
+        id="classes-always-shipped-builtin-kernel",
+    ),
     pytest.param(
         "from toreador import data_parallel_region, producer_consumer\n"
         "def inner(x): return x\n"
         "def outer(xs): return producer_consumer(xs, inner)\n"
         "data_parallel_region([[1]], outer)\n",
-        {"inner", "outer"}, ["producer_consumer", "data_parallel_region"], id="nested-region"),
+        {"inner", "outer"},
+        ["producer_consumer", "data_parallel_region"],
+        id="nested-region",
+    ),
     pytest.param(
         "import functools\nfrom toreador import data_parallel_region\n"
         "def f(x, y): return x + y\n"
         "def main(k): return data_parallel_region([1], functools.partial(f, k))\n",
-        {"f"}, ["data_parallel_region"], id="expression-kernel"),
+        {"f"},
+        ["data_parallel_region"],
+        id="expression-kernel",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "CACHE = {}\n"
         "def f(x):\n    CACHE[x] = x\n    return x\n"
         "data_parallel_region([1], f)\n",
-        {"f", "CACHE"}, ["data_parallel_region"], id="worker-side-cache-is-fine"),
+        {"f", "CACHE"},
+        ["data_parallel_region"],
+        id="worker-side-cache-is-fine",
+    ),
 ]
 
 
@@ -92,7 +116,8 @@ def test_nested_region_is_marked_inner() -> None:
         "from toreador import data_parallel_region as d\n"
         "def inner(x): return x\n"
         "def outer(xs): return d(xs, inner)\n"
-        "d([[1]], outer)\n")
+        "d([[1]], outer)\n"
+    )
     assert [(r.line, r.nested) for r in analysis.regions] == [(3, True), (4, False)]
 
 
@@ -102,7 +127,8 @@ def test_lambda_and_nested_function_are_hoisted() -> None:
         "def main():\n"
         "    def g(x):\n        return x + K\n"
         "    d([1], lambda x: x * K)\n"
-        "    d([1], g)\n")
+        "    d([1], g)\n"
+    )
     assert [h.name for h in analysis.hoisted] == ["lambda_line_6", "g"]
     assert "K" in analysis.moved_names
 
@@ -116,47 +142,77 @@ def test_analysis_does_not_change_the_tree() -> None:
 
 
 REFUSED = [
-    pytest.param("from toreador import data_parallel_region\ndata_parallel_region([1], nope)\n",
-                 (2, 27), "undefined kernel 'nope'", id="undefined-kernel"),
+    pytest.param(
+        "from toreador import data_parallel_region\ndata_parallel_region([1], nope)\n",
+        (2, 27),
+        "undefined kernel 'nope'",
+        id="undefined-kernel",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "def main():\n    k = 2\n    return data_parallel_region([1], lambda x: x + k)\n",
-        (4, 52), "closes over local 'k'", id="lambda-closure-over-local"),
+        (4, 52),
+        "closes over local 'k'",
+        id="lambda-closure-over-local",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "def main(k):\n    def g(x):\n        return x + k\n"
         "    return data_parallel_region([1], g)\n",
-        (4, 20), "nested function that closes over local 'k'", id="nested-closure"),
+        (4, 20),
+        "nested function that closes over local 'k'",
+        id="nested-closure",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "LIMIT = 1\n"
         "def f(x): return x + LIMIT\n"
         "LIMIT = 2\n"
         "data_parallel_region([1], f)\n",
-        (4, 1), "global 'LIMIT', which kernels use, is assigned again", id="reassigned-global"),
+        (4, 1),
+        "global 'LIMIT', which kernels use, is assigned again",
+        id="reassigned-global",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "TOTAL = 0\n"
         "def f(x):\n    global TOTAL\n    TOTAL += x\n    return x\n"
         "data_parallel_region([1], f)\n",
-        (4, 12), "rebound by a function shipped to workers", id="global-write-in-kernel"),
+        (4, 12),
+        "rebound by a function shipped to workers",
+        id="global-write-in-kernel",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "SEEN = []\n"
         "def f(x): return x in SEEN\n"
         "SEEN.append(3)\n"
         "data_parallel_region([1], f)\n",
-        (4, 1), "global 'SEEN', which kernels use, is changed here", id="mutated-global"),
+        (4, 1),
+        "global 'SEEN', which kernels use, is changed here",
+        id="mutated-global",
+    ),
     pytest.param(
         "from toreador import data_parallel_region\n"
         "def f(x): return x * FACTOR\n"
         "if __name__ == '__main__':\n    FACTOR = 2\n    data_parallel_region([1], f)\n",
-        (3, 1), "which is set inside `if __name__", id="set-in-main-guard"),
-    pytest.param("from toreador import *\ndata_parallel_region([1], str)\n",
-                 (1, 1), "hides which names are primitives", id="star-import"),
-    pytest.param("from toreador import data_parallel_region\nargs = ([1], str)\n"
-                 "data_parallel_region(*args)\n",
-                 (3, 1), "needs its distr and func as direct arguments", id="starred-args"),
+        (3, 1),
+        "which is set inside `if __name__",
+        id="set-in-main-guard",
+    ),
+    pytest.param(
+        "from toreador import *\ndata_parallel_region([1], str)\n",
+        (1, 1),
+        "hides which names are primitives",
+        id="star-import",
+    ),
+    pytest.param(
+        "from toreador import data_parallel_region\nargs = ([1], str)\n"
+        "data_parallel_region(*args)\n",
+        (3, 1),
+        "needs its distr and func as direct arguments",
+        id="starred-args",
+    ),
 ]
 
 

@@ -11,8 +11,11 @@ from .helpers import run_cli
 
 BAD_PROGRAMS = [
     pytest.param("def f(:\n    pass\n", "program.py:1:7: error: syntax error", id="syntax-error"),
-    pytest.param("from toreador import data_parallel_region\nprint(data_parallel_region([1], g))\n",
-                 "program.py:2:33: error: undefined kernel 'g'", id="undefined-kernel"),
+    pytest.param(
+        "from toreador import data_parallel_region\nprint(data_parallel_region([1], g))\n",
+        "program.py:2:33: error: undefined kernel 'g'",
+        id="undefined-kernel",
+    ),
     pytest.param("x = 'unterminated\n", "program.py:1:5: error: syntax error", id="unterminated"),
     pytest.param("if True:\nprint(1)\n", "program.py:2:1: error: syntax error", id="indentation"),
 ]
@@ -46,15 +49,23 @@ def test_undecodable_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("pattern", "target", "message"),
     [
-        ("producer-consumer", "hadoop",
-         "pattern 'producer-consumer' cannot run on target 'hadoop'. Possible pairs: "
-         "local: mapreduce, producer-consumer, bag-of-tasks; hadoop: mapreduce"),
-        ("mapreduce", "spark", "target 'spark' (PySpark, local mode or a cluster) is not "
-         "available in this version of toreador; available: local"),
+        (
+            "producer-consumer",
+            "hadoop",
+            "pattern 'producer-consumer' cannot run on target 'hadoop'. Possible pairs: "
+            "local: mapreduce, producer-consumer, bag-of-tasks; hadoop: mapreduce",
+        ),
+        (
+            "mapreduce",
+            "spark",
+            "target 'spark' (PySpark, local mode or a cluster) is not "
+            "available in this version of toreador; available: local",
+        ),
     ],
 )
-def test_impossible_pattern_target_pair(pattern: str, target: str, message: str,
-                                        tmp_path: Path) -> None:
+def test_impossible_pattern_target_pair(
+    pattern: str, target: str, message: str, tmp_path: Path
+) -> None:
     (tmp_path / "p.py").write_text("print(1)\n")
     result = run_cli("p.py", "--pattern", pattern, "--target", target, cwd=tmp_path)
     assert result.returncode == 2
@@ -75,5 +86,6 @@ def test_bad_model_is_reported_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "m.toml").write_text("workers = 2\n[spark]\nmastr = 'local'\n")
     result = run_cli("p.py", "--model", "m.toml", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("m.toml:3:1: error: [spark] unknown key 'mastr' "
-                                    "(did you mean 'master'?)")
+    assert result.stderr.startswith(
+        "m.toml:3:1: error: [spark] unknown key 'mastr' (did you mean 'master'?)"
+    )

@@ -29,7 +29,8 @@ def test_every_section_loads(tmp_path: Path) -> None:
         "[spark]\nmaster = 'spark://127.0.0.1:7077'\nexecutors = 2\nexecutor_memory = '512m'\n"
         "[hadoop]\nstreaming_jar = '/opt/h.jar'\nreducers = 3\npython = 'python3'\n"
         "[docker]\nbase_image = 'toreador-base:test'\nreplicas = 3\nnetwork_mode = 'host'\n",
-        tmp_path)
+        tmp_path,
+    )
     assert (model.workers, model.local_workers()) == (4, 2)
     assert model.spark.master == "spark://127.0.0.1:7077"
     assert (model.hadoop.reducers, model.docker.replicas) == (3, 3)
@@ -38,19 +39,35 @@ def test_every_section_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("workers = 'two'\n", "deploy.toml:1:1: error: 'workers' must be an integer",
-                     id="type"),
-        pytest.param("[local]\nworkers = -1\n", "deploy.toml:2:1: error: [local] 'workers' must "
-                     "be 0 or more", id="negative"),
-        pytest.param("[docker]\nnetwork_mode = 'bridge'\n", "deploy.toml:2:1: error: [docker] "
-                     "'network_mode' must be one of none, host", id="bridge-refused"),
-        pytest.param("[sprak]\nmaster = 'x'\n", "deploy.toml:1:1: error: unknown section "
-                     "[sprak] (did you mean '[spark]'?)", id="section-typo"),
-        pytest.param("memory_per_worker = 'lots'\n", "deploy.toml:1:1: error: "
-                     "'memory_per_worker' must look like 512m or 2g", id="memory"),
+        pytest.param(
+            "workers = 'two'\n", "deploy.toml:1:1: error: 'workers' must be an integer", id="type"
+        ),
+        pytest.param(
+            "[local]\nworkers = -1\n",
+            "deploy.toml:2:1: error: [local] 'workers' must be 0 or more",
+            id="negative",
+        ),
+        pytest.param(
+            "[docker]\nnetwork_mode = 'bridge'\n",
+            "deploy.toml:2:1: error: [docker] 'network_mode' must be one of none, host",
+            id="bridge-refused",
+        ),
+        pytest.param(
+            "[sprak]\nmaster = 'x'\n",
+            "deploy.toml:1:1: error: unknown section [sprak] (did you mean '[spark]'?)",
+            id="section-typo",
+        ),
+        pytest.param(
+            "memory_per_worker = 'lots'\n",
+            "deploy.toml:1:1: error: 'memory_per_worker' must look like 512m or 2g",
+            id="memory",
+        ),
         pytest.param("workers = \n", "deploy.toml:1:11: error: invalid TOML", id="toml"),
-        pytest.param("[hadoop]\nreducers = 0\n", "deploy.toml:2:1: error: [hadoop] 'reducers' "
-                     "must be at least 1", id="zero-reducers"),
+        pytest.param(
+            "[hadoop]\nreducers = 0\n",
+            "deploy.toml:2:1: error: [hadoop] 'reducers' must be at least 1",
+            id="zero-reducers",
+        ),
     ],
 )
 def test_invalid_models(text: str, expected: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -63,7 +63,8 @@ def test_worker_killed_fails_loudly(write_program, tmp_path: Path) -> None:  # t
     program = write_program(
         "import os\nfrom toreador import data_parallel_region\n"
         "def crash(x):\n    if x == 30:\n        os._exit(9)\n    return x\n"
-        "print(sum(data_parallel_region(range(100), crash)))\n")
+        "print(sum(data_parallel_region(range(100), crash)))\n"
+    )
     out = compile_into(program, tmp_path / "out")
     got = run_script(out / "Main.py", timeout=60)
     assert got.returncode != 0
@@ -77,16 +78,19 @@ def test_producer_larger_than_memory_streams(write_program, tmp_path: Path) -> N
         "from toreador import producer_consumer\n"
         "def blocks():\n    for i in range(3000):\n        yield bytes([i % 256]) * 1_000_000\n"
         "def first(block):\n    return block[0]\n"
-        "print(sum(producer_consumer(blocks(), first)))\n")
+        "print(sum(producer_consumer(blocks(), first)))\n"
+    )
     out = compile_into(program, tmp_path / "out")
     script = (
         "import resource, subprocess, sys\n"
         f"r = subprocess.run([sys.executable, {str(out / 'Main.py')!r}], capture_output=True,"
         " text=True)\n"
         "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024\n"
-        "print(r.stdout.strip(), r.returncode, peak)\n")
-    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         timeout=600)
+        "print(r.stdout.strip(), r.returncode, peak)\n"
+    )
+    got = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600
+    )
     total, code, peak_mb = got.stdout.split()
     assert (int(total), int(code)) == (sum(i % 256 for i in range(3000)), 0)
     assert int(peak_mb) < 400, f"peak RSS {peak_mb} MB: the producer was not streamed"
@@ -96,7 +100,8 @@ def test_worker_count_comes_from_the_model(write_program, tmp_path: Path) -> Non
     program = write_program(
         "import os\nfrom toreador import data_parallel_region\n"
         "def pid(x):\n    import time; time.sleep(0.01)\n    return os.getpid()\n"
-        "print(len(set(data_parallel_region(range(200), pid))))\n")
+        "print(len(set(data_parallel_region(range(200), pid))))\n"
+    )
     model = tmp_path / "deploy.toml"
     model.write_text("[local]\nworkers = 3\n")
     out = tmp_path / "out"
@@ -109,7 +114,8 @@ def test_worker_count_comes_from_the_model(write_program, tmp_path: Path) -> Non
 def test_verify_mode_reports_equal_and_differences(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     program = write_program(
         "import sys\nfrom toreador import data_parallel_region\n"
-        "print(data_parallel_region(sys.argv[1:], str.upper))\n")
+        "print(data_parallel_region(sys.argv[1:], str.upper))\n"
+    )
     out = tmp_path / "out"
     same = run_cli(str(program), "-o", str(out), "--verify", "--", "a", "b")
     assert same.returncode == 0 and same.stdout.strip() == "equal", same.stderr

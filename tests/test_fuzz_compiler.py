@@ -15,10 +15,15 @@ from toreador.compiler.diagnostics import CompileError
 from toreador.compiler.source import source_from_bytes
 
 PRELUDE = "from toreador import data_parallel_region as dpr, producer_consumer, bag_of_task\n"
-CALLS = st.sampled_from([
-    "", "dpr([1], print)\n", "producer_consumer(range(3), {name})\n",
-    "bag_of_task([1], [{name}])\n", "dpr(range(2), lambda v: v)\n",
-])
+CALLS = st.sampled_from(
+    [
+        "",
+        "dpr([1], print)\n",
+        "producer_consumer(range(3), {name})\n",
+        "bag_of_task([1], [{name}])\n",
+        "dpr(range(2), lambda v: v)\n",
+    ]
+)
 
 
 def try_compile(text: str) -> None:

@@ -32,8 +32,13 @@ def test_generated_files_are_clean(name: str, pattern: str, tmp_path: Path) -> N
                 assert all(a.name.split(".")[0] != "toreador" for a in node.names), path
             if isinstance(node, ast.ImportFrom):
                 assert (node.module or "").split(".")[0] != "toreador", path
-    check = subprocess.run([find_ruff_bin(), "format", "--check", "."], cwd=out,
-                           capture_output=True, text=True, check=False)
+    check = subprocess.run(
+        [find_ruff_bin(), "format", "--check", "."],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -43,22 +48,35 @@ def test_manifest(tmp_path: Path) -> None:
     digest = hashlib.sha256((EXAMPLES / "nested.py").read_bytes()).hexdigest()
     assert manifest["source"] == {"file": "nested.py", "sha256": digest}
     assert manifest["compiler_version"] == "0.1.0" and manifest["target"] == "local"
-    assert [(r["location"], r["primitive"], r["pattern"], r["nested"])
-            for r in manifest["regions"]] == [
+    assert [
+        (r["location"], r["primitive"], r["pattern"], r["nested"]) for r in manifest["regions"]
+    ] == [
         ("nested.py:25", "producer_consumer", "producer-consumer", True),
         ("nested.py:26", "bag_of_task", "bag-of-tasks", True),
         ("nested.py:31", "data_parallel_region", "mapreduce", False),
     ]
     assert sorted(p.name for p in out.iterdir()) == manifest["files"]
-    assert set(manifest["files"]) >= {"Main.py", "Mapper.py", "Reducer.py", "Producer.py",
-                                      "Consumer.py", "Worker.py", "nested_shared.py"}
+    assert set(manifest["files"]) >= {
+        "Main.py",
+        "Mapper.py",
+        "Reducer.py",
+        "Producer.py",
+        "Consumer.py",
+        "Worker.py",
+        "nested_shared.py",
+    }
 
 
 def test_output_folder_is_self_contained(tmp_path: Path) -> None:
     out = compile_into(EXAMPLES / "dataclass_items.py", tmp_path / "out")
     moved = tmp_path / "elsewhere"
     out.rename(moved)
-    result = subprocess.run(["python3", "-E", "-s", str(moved / "Main.py")], capture_output=True,
-                            text=True, check=False, cwd=tmp_path)
+    result = subprocess.run(
+        ["python3", "-E", "-s", str(moved / "Main.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "Rating(gateway=" in result.stdout

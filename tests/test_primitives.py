@@ -21,8 +21,9 @@ def add(x: int, y: int = 0, z: int = 0) -> int:
         pytest.param(lambda: data_parallel_region([1, 2], add, 10, 100), [111, 112], id="repl"),
         pytest.param(lambda: data_parallel_region([], add), [], id="empty"),
         pytest.param(lambda: producer_consumer(iter(range(3)), add, 1), [1, 2, 3], id="stream"),
-        pytest.param(lambda: producer_consumer((x for x in "ab"), str.upper), ["A", "B"],
-                     id="generator"),
+        pytest.param(
+            lambda: producer_consumer((x for x in "ab"), str.upper), ["A", "B"], id="generator"
+        ),
         pytest.param(lambda: bag_of_task([1, "a"], [add, str.upper]), [1, "A"], id="bag"),
         pytest.param(lambda: bag_of_task([], []), [], id="empty-bag"),
     ],
@@ -42,8 +43,9 @@ def test_import_forms_give_the_same_functions() -> None:
         pytest.param(lambda: bag_of_task([1, 2], [str]), "2 data but 1 functions", id="unequal"),
         pytest.param(lambda: bag_of_task([1], [3]), "funcs[0] must be callable", id="bag-call"),
         pytest.param(lambda: data_parallel_region([1], 5), "func must be callable", id="func"),
-        pytest.param(lambda: producer_consumer([1], None), "consumer must be callable",
-                     id="consumer"),
+        pytest.param(
+            lambda: producer_consumer([1], None), "consumer must be callable", id="consumer"
+        ),
     ],
 )
 def test_misuse_is_a_clear_error(call, message) -> None:  # type: ignore[no-untyped-def]

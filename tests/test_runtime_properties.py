@@ -60,12 +60,19 @@ def fails_on_negative(x: int) -> int:
 
 
 KERNELS = [double, describe, noisy, len, str, repr]
-ITEMS = st.one_of(st.integers(), st.text(), st.tuples(st.integers(), st.text()),
-                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=3),
-                  st.binary(max_size=20), st.none(), st.floats(allow_nan=False))
+ITEMS = st.one_of(
+    st.integers(),
+    st.text(),
+    st.tuples(st.integers(), st.text()),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=3),
+    st.binary(max_size=20),
+    st.none(),
+    st.floats(allow_nan=False),
+)
 PATTERNS = ["mapreduce", "producer-consumer", "bag-of-tasks"]
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def capture(call: Any) -> tuple[Any, str]:
@@ -84,20 +91,30 @@ def region(runtime: Any, primitive: str, pattern: str, workers: int) -> Any:
 
 
 @SETTINGS
-@given(items=st.lists(ITEMS, max_size=60), kernel=st.sampled_from(KERNELS),
-       pattern=st.sampled_from(PATTERNS), workers=st.integers(1, 4))
-def test_map_equals_sequential(runtime: Any, items: list[Any], kernel: Any, pattern: str,
-                               workers: int) -> None:
+@given(
+    items=st.lists(ITEMS, max_size=60),
+    kernel=st.sampled_from(KERNELS),
+    pattern=st.sampled_from(PATTERNS),
+    workers=st.integers(1, 4),
+)
+def test_map_equals_sequential(
+    runtime: Any, items: list[Any], kernel: Any, pattern: str, workers: int
+) -> None:
     spec = region(runtime, "data_parallel_region", pattern, workers)
     expected = capture(lambda: toreador.data_parallel_region(items, kernel))
     assert capture(lambda: runtime.run_region(spec, items, kernel)) == expected
 
 
 @SETTINGS
-@given(items=st.lists(st.integers(), max_size=80), pattern=st.sampled_from(PATTERNS),
-       workers=st.integers(2, 3), tag=st.text(max_size=3))
-def test_stream_with_replicated_argument(runtime: Any, items: list[int], pattern: str,
-                                         workers: int, tag: str) -> None:
+@given(
+    items=st.lists(st.integers(), max_size=80),
+    pattern=st.sampled_from(PATTERNS),
+    workers=st.integers(2, 3),
+    tag=st.text(max_size=3),
+)
+def test_stream_with_replicated_argument(
+    runtime: Any, items: list[int], pattern: str, workers: int, tag: str
+) -> None:
     def generate() -> Iterator[int]:
         for item in items:
             print("produced", item)
@@ -117,10 +134,12 @@ def test_bag_equals_sequential(runtime: Any, data: list[int], pattern: str) -> N
 
 
 @SETTINGS
-@given(items=st.lists(st.integers(-3, 30), min_size=1, max_size=60),
-       pattern=st.sampled_from(PATTERNS))
-def test_first_failure_wins_with_earlier_output(runtime: Any, items: list[int],
-                                                 pattern: str) -> None:
+@given(
+    items=st.lists(st.integers(-3, 30), min_size=1, max_size=60), pattern=st.sampled_from(PATTERNS)
+)
+def test_first_failure_wins_with_earlier_output(
+    runtime: Any, items: list[int], pattern: str
+) -> None:
     spec = region(runtime, "data_parallel_region", pattern, 2)
 
     expected = capture(lambda: toreador.data_parallel_region(items, fails_on_negative))

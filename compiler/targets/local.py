@@ -15,28 +15,35 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     """File name -> content for every file this target writes (manifest aside)."""
 
     def header(role: str) -> str:
-        return header_lines(plan.source_name, plan.source_sha256, plan.compiler_version,
-                            plan.target, role)
+        return header_lines(
+            plan.source_name, plan.source_sha256, plan.compiler_version, plan.target, role
+        )
 
     files: dict[str, str] = {}
-    files["Main.py"] = render_skeleton("local/Main.py.j2", {
-        "header": header("The program itself; run it as you would run the source."),
-        "prologue": program.main_prologue.rstrip("\n"),
-        "leading_imports": program.main_leading_imports.rstrip("\n"),
-        "uses_runtime": program.uses_runtime,
-        "shared_module": plan.shared_module,
-        "imports": program.main_imports,
-        "body": program.main_body.rstrip("\n"),
-    })
+    files["Main.py"] = render_skeleton(
+        "local/Main.py.j2",
+        {
+            "header": header("The program itself; run it as you would run the source."),
+            "prologue": program.main_prologue.rstrip("\n"),
+            "leading_imports": program.main_leading_imports.rstrip("\n"),
+            "uses_runtime": program.uses_runtime,
+            "shared_module": plan.shared_module,
+            "imports": program.main_imports,
+            "body": program.main_body.rstrip("\n"),
+        },
+    )
     if not plan.regions:
         return files
-    files[f"{plan.shared_module}.py"] = render_skeleton("local/shared.py.j2", {
-        "header": header("Shared definitions: imported by Main.py and by the workers."),
-        "prologue": program.shared_prologue.rstrip("\n"),
-        "source_name": plan.source_name,
-        "regions": plan.regions,
-        "body": program.shared_body.rstrip("\n"),
-    })
+    files[f"{plan.shared_module}.py"] = render_skeleton(
+        "local/shared.py.j2",
+        {
+            "header": header("Shared definitions: imported by Main.py and by the workers."),
+            "prologue": program.shared_prologue.rstrip("\n"),
+            "source_name": plan.source_name,
+            "regions": plan.regions,
+            "body": program.shared_body.rstrip("\n"),
+        },
+    )
     files[RUNTIME_MODULE] = (
         header("The local engine: worker processes, bounded queue, ordered results.")
         + "\n"
@@ -45,8 +52,11 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     labels = ", ".join(r.label for r in plan.regions)
     for pattern in plan.patterns:
         for name in PATTERNS[pattern].files:
-            files[name] = render_skeleton(f"{pattern}/local/{name}.j2", {
-                "header": header(f"The {pattern} pattern's {name[:-3]} step."),
-                "labels": labels,
-            })
+            files[name] = render_skeleton(
+                f"{pattern}/local/{name}.j2",
+                {
+                    "header": header(f"The {pattern} pattern's {name[:-3]} step."),
+                    "labels": labels,
+                },
+            )
     return files

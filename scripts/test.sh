@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included: lint, types, then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"
