@@ -507,6 +507,6 @@ def _names_in(node: cst.CSTNode) -> Iterator[cst.Name]:
 
 def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
     """Find the regions and the kernels' closure; raise CompileError with every problem."""
-    wrapper = cst.MetadataWrapper(module)
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)  # analysis never mutates
     index = build_index(wrapper)
     return _Analysis(source, index).run()

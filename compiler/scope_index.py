@@ -14,8 +14,8 @@ from libcst.metadata import (
     Access,
     CodeRange,
     GlobalScope,
+    ImportAssignment,
     PositionProvider,
-    QualifiedNameProvider,
     Scope,
     ScopeProvider,
 )
@@ -78,7 +78,7 @@ class ScopeIndex:
 
 
 class _Indexer(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, PositionProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider, PositionProvider)
 
     def __init__(self, index: ScopeIndex) -> None:
         super().__init__()
@@ -86,6 +86,7 @@ class _Indexer(cst.CSTVisitor):
         self.top_ids = {id(statement): i for i, statement in enumerate(index.module.body)}
         self.current_top = -1
         self.scopes: set[Scope] = set()
+        self.calls: list[tuple[cst.Call, int]] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         top = self.top_ids.get(id(node))
@@ -103,10 +104,7 @@ class _Indexer(cst.CSTVisitor):
         return super().on_visit(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        for name in self.get_metadata(QualifiedNameProvider, node.func, set()):
-            if name.name in PRIMITIVES:
-                self.index.calls.append(FoundCall(PRIMITIVES[name.name], node, self.current_top))
-                break
+        self.calls.append((node, self.current_top))
         func = node.func
         if (
             isinstance(func, cst.Attribute)
@@ -150,6 +148,48 @@ class _Indexer(cst.CSTVisitor):
             for access in scope.accesses:
                 if isinstance(access.node, cst.Name):
                     self.index.access_of[access.node] = access
+        for call, top in self.calls:
+            primitive = _primitive_called(call.func, self.index.access_of)
+            if primitive is not None:
+                self.index.calls.append(FoundCall(primitive, call, top))
+
+
+def _primitive_called(func: cst.BaseExpression, access_of: dict[cst.Name, Access]) -> str | None:
+    """The primitive a call's function names, under any import form, else None.
+
+    Resolved through scope accesses (cheaper than a qualified-name pass over the whole tree):
+    `f` bound by `from toreador import x as f`, or `m.x` with `m` bound by `import toreador`.
+    """
+    if isinstance(func, cst.Name):
+        local, attribute = func, None
+    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        local, attribute = func.value, func.attr.value
+    else:
+        return None
+    access = access_of.get(local)
+    if access is None:
+        return None
+    for referent in access.referents:
+        if not isinstance(referent, ImportAssignment):
+            continue
+        statement = referent.node
+        if isinstance(statement, cst.ImportFrom) and attribute is None:
+            module = _dotted(statement.module) if statement.module is not None else ""
+            if module != "toreador" or statement.relative or isinstance(
+                statement.names, cst.ImportStar
+            ):
+                continue
+            for alias in statement.names:
+                bound = alias.evaluated_alias or alias.evaluated_name
+                if bound == local.value:
+                    return PRIMITIVES.get(f"toreador.{alias.evaluated_name}")
+        elif isinstance(statement, cst.Import) and attribute is not None:
+            for alias in statement.names:
+                if alias.evaluated_name == "toreador" and (
+                    alias.evaluated_alias or "toreador"
+                ) == local.value:
+                    return PRIMITIVES.get(f"toreador.{attribute}")
+    return None
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -164,4 +204,5 @@ def build_index(wrapper: cst.MetadataWrapper) -> ScopeIndex:
     """Index a module once; the analysis only reads the result."""
     index = ScopeIndex(wrapper.module)
     wrapper.visit(_Indexer(index))
+    index.calls.sort(key=lambda found: index.position(found.node))
     return index

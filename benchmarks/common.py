@@ -1,0 +1,70 @@
+"""Helpers for the benchmark scripts: compile an example, time a run, sample memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from toreador.compiler import compile_source, write_output
+from toreador.compiler.deploy_model import load_model
+from toreador.compiler.source import read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+ENV = dict(os.environ, TOREADOR_PROGRESS="0")
+
+
+def compile_example(name: str, pattern: str = "auto") -> Path:
+    out = Path(tempfile.mkdtemp(prefix="toreador-bench-")) / "out"
+    compiled = compile_source(read_source(EXAMPLES / name), pattern, "local", load_model(None))
+    write_output(compiled, out)
+    return out / "Main.py"
+
+
+def timed_run(script: Path, *args: str) -> tuple[float, str]:
+    """Wall time of one run and its stdout; a failing run stops the benchmark."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
+                          env=ENV, check=True)
+    return time.perf_counter() - started, done.stdout
+
+
+def peak_memory(script: Path, *args: str) -> tuple[int, str]:
+    """Peak over time of the process tree's memory: RSS of the main process plus the unique
+    memory (USS) of each child, so pages a forked worker shares are not counted twice."""
+    process = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE,
+                               text=True, env=ENV)
+    peak = 0
+    watched = psutil.Process(process.pid)
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            try:
+                total = watched.memory_info().rss
+                for child in watched.children(recursive=True):
+                    try:
+                        total += child.memory_full_info().uss
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
+                        pass
+                peak = max(peak, total)
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    stdout, _ = process.communicate()
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{script} failed with exit status {process.returncode}")
+    return peak, stdout
