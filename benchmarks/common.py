@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -31,16 +32,18 @@ def compile_example(name: str, pattern: str = "auto") -> Path:
 def timed_run(script: Path, *args: str) -> tuple[float, str]:
     """Wall time of one run and its stdout; a failing run stops the benchmark."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
-                          env=ENV, check=True)
+    done = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, env=ENV, check=True
+    )
     return time.perf_counter() - started, done.stdout
 
 
 def peak_memory(script: Path, *args: str) -> tuple[int, str]:
     """Peak over time of the process tree's memory: RSS of the main process plus the unique
     memory (USS) of each child, so pages a forked worker shares are not counted twice."""
-    process = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE,
-                               text=True, env=ENV)
+    process = subprocess.Popen(
+        [sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True, env=ENV
+    )
     peak = 0
     watched = psutil.Process(process.pid)
     stop = threading.Event()
@@ -51,10 +54,8 @@ def peak_memory(script: Path, *args: str) -> tuple[int, str]:
             try:
                 total = watched.memory_info().rss
                 for child in watched.children(recursive=True):
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                         total += child.memory_full_info().uss
-                    except (psutil.NoSuchProcess, psutil.AccessDenied):
-                        pass
                 peak = max(peak, total)
             except psutil.NoSuchProcess:
                 return

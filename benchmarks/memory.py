@@ -40,9 +40,11 @@ def main() -> int:
         budget = 1.5 * sequential + workers * bare
         ok = compiled <= budget
         failed += not ok
-        print(f"{name} {' '.join(args)}: sequential {sequential / MB:.1f} MB, compiled "
-              f"{compiled / MB:.1f} MB, budget {budget / MB:.1f} MB "
-              f"(ratio to sequential {compiled / sequential:.2f}) {'ok' if ok else 'OVER BUDGET'}")
+        print(
+            f"{name} {' '.join(args)}: sequential {sequential / MB:.1f} MB, compiled "
+            f"{compiled / MB:.1f} MB, budget {budget / MB:.1f} MB "
+            f"(ratio to sequential {compiled / sequential:.2f}) {'ok' if ok else 'OVER BUDGET'}"
+        )
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     return 1 if failed else 0
 

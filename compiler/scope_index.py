@@ -175,8 +175,10 @@ def _primitive_called(func: cst.BaseExpression, access_of: dict[cst.Name, Access
         statement = referent.node
         if isinstance(statement, cst.ImportFrom) and attribute is None:
             module = _dotted(statement.module) if statement.module is not None else ""
-            if module != "toreador" or statement.relative or isinstance(
-                statement.names, cst.ImportStar
+            if (
+                module != "toreador"
+                or statement.relative
+                or isinstance(statement.names, cst.ImportStar)
             ):
                 continue
             for alias in statement.names:
@@ -185,9 +187,10 @@ def _primitive_called(func: cst.BaseExpression, access_of: dict[cst.Name, Access
                     return PRIMITIVES.get(f"toreador.{alias.evaluated_name}")
         elif isinstance(statement, cst.Import) and attribute is not None:
             for alias in statement.names:
-                if alias.evaluated_name == "toreador" and (
-                    alias.evaluated_alias or "toreador"
-                ) == local.value:
+                if (
+                    alias.evaluated_name == "toreador"
+                    and (alias.evaluated_alias or "toreador") == local.value
+                ):
                     return PRIMITIVES.get(f"toreador.{attribute}")
     return None
 

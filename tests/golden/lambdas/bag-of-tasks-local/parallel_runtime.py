@@ -184,11 +184,18 @@ def _worker_main(tasks: Any, results: Any) -> None:
     kernel, repl, apply_batch = _INHERITED
     recorder = _OutputRecorder()
     real_stdout = sys.stdout
+    parent = os.getppid()
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the main program was killed: do not linger
+                return
+            continue
         if task is None:
             return
         batch_number, items = task
+        recorder.offset = 0
         sys.stdout = recorder
         started = time.perf_counter()
         try:
@@ -197,10 +204,12 @@ def _worker_main(tasks: Any, results: Any) -> None:
             BaseException
         ) as error:  # the reference would stop here: report, never drop
             sys.stdout = real_stdout
+            offset = recorder.offset
             message = (
                 batch_number,
                 "failed",
-                recorder.offset,
+                offset,
+                _short_repr(items[offset]),
                 _portable(error),
                 traceback.format_exc(),
                 recorder.take(),
@@ -375,36 +384,45 @@ class _ParallelRun:
     ) -> list[Any]:
         progress = _Progress(self.region.label, self.size)
         ordered: list[Any] = []
-        pending: dict[int, tuple[Any, ...]] = {}
+        pending: dict[
+            int, tuple[Any, ...]
+        ] = {}  # received, waiting for earlier batches
         batch_starts: list[int] = []
-        in_flight: dict[
-            int, list[Any]
-        ] = {}  # kept until merged, to name a failing item
-        sent = flushed = 0
+        sent = received = flushed = 0
+        failure_seen = False
         while True:
-            while not self.exhausted and sent - flushed < window:
+            # Feed while fewer than `window` batches are queued or running, and while results
+            # waiting on a slow earlier batch stay few: a slow batch never idles a worker.
+            while (
+                not self.exhausted
+                and not failure_seen
+                and sent - received < window
+                and len(pending) < window * 4
+            ):
                 start = self.next_index
                 batch = self._pull_batch()
                 if not batch:
                     break
                 batch_starts.append(start)
-                in_flight[sent] = batch
                 tasks.put((sent, batch))
                 sent += 1
             if flushed == sent:
                 break
             message = self._receive(results, processes, batch_starts, flushed, sent)
+            received += 1
             pending[message[0]] = message
             if message[1] == "done":
-                count = len(message[2])
-                cost = message[3] / max(1, count)
+                cost = message[3] / max(1, len(message[2]))
                 previous = self.per_item_seconds
                 self.per_item_seconds = (
                     cost if previous is None else 0.7 * previous + 0.3 * cost
                 )
+            else:
+                failure_seen = (
+                    True  # the reference stops at the first failure: so do we
+                )
             while flushed in pending:
-                batch = in_flight.pop(flushed)
-                self._emit(pending.pop(flushed), batch_starts[flushed], batch, ordered)
+                self._emit(pending.pop(flushed), batch_starts[flushed], ordered)
                 flushed += 1
                 progress.update(len(ordered))
         progress.finish(len(ordered))
@@ -439,9 +457,7 @@ class _ParallelRun:
         for index in sorted(i for i in self.producer_output if i <= upto):
             sys.stdout.write(self.producer_output.pop(index))
 
-    def _emit(
-        self, message: tuple[Any, ...], start: int, batch: list[Any], ordered: list[Any]
-    ) -> None:
+    def _emit(self, message: tuple[Any, ...], start: int, ordered: list[Any]) -> None:
         if message[1] == "done":
             values, outputs = message[2], message[4]
             if outputs or self.producer_output:
@@ -451,7 +467,7 @@ class _ParallelRun:
                         sys.stdout.write(outputs[offset])
             self.steps.merge(ordered, values)
             return
-        _, _, offset, error, remote_traceback, outputs = message
+        _, _, offset, item_repr, error, remote_traceback, outputs = message
         for earlier in range(offset + 1):
             self._write_producer_output(start + earlier)
             if earlier in outputs:
@@ -460,7 +476,7 @@ class _ParallelRun:
         index = start + offset
         note = (
             f"toreador: kernel {self.region.kernel} of region {self.region.label} "
-            f"failed on item {index}: {_short_repr(batch[offset])}"
+            f"failed on item {index}: {item_repr}"
         )
         if isinstance(error, BaseException) and not isinstance(
             error, SystemExit | KeyboardInterrupt
