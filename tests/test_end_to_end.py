@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,50 @@ def test_verify_mode_reports_equal_and_differences(write_program, tmp_path: Path
     assert not verdict.equal
     report = verdict.report("program.py")
     assert "-['A']" in report and "+tampered ['A']" in report
+
+
+def test_unpicklable_item_fails_loudly_naming_it(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import threading\nfrom toreador import data_parallel_region\n"
+        "def kind(x):\n    return type(x).__name__\n"
+        "items = [1, 2, threading.Lock(), 4]\n"
+        "print(data_parallel_region(items, kind))\n"
+    )
+    assert run_script(program).stdout.strip() == "['int', 'int', 'lock', 'int']"
+    got = run_script(compile_into(program, tmp_path / "out") / "Main.py", timeout=60)
+    assert got.returncode == 1 and got.stdout == ""
+    assert "item 2 (<unlocked _thread.lock object" in got.stderr
+    assert "cannot be sent to a worker process" in got.stderr
+
+
+def test_unpicklable_result_fails_loudly_naming_it(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def make(x):\n    return (lambda: x) if x == 3 else x\n"
+        "print(len(data_parallel_region(range(6), make)))\n"
+    )
+    assert run_script(program).stdout.strip() == "6"
+    got = run_script(compile_into(program, tmp_path / "out") / "Main.py", timeout=60)
+    assert got.returncode == 1
+    assert "failed on item 3: 3" in got.stderr
+    assert "cannot be sent back to the main program" in got.stderr
+
+
+def test_progress_shows_on_stderr_for_long_runs(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import time\nfrom toreador import producer_consumer\n"
+        "def slow(x):\n    time.sleep(0.05)\n    return x\n"
+        "print(sum(producer_consumer(range(100), slow)))\n"
+    )
+    out = compile_into(program, tmp_path / "out")
+    env = dict(os.environ, TOREADOR_PROGRESS="auto")
+    got = subprocess.run(
+        [sys.executable, str(out / "Main.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert got.stdout == "4950\n"
+    assert "[toreador] program.py:6: 100/100 items" in got.stderr

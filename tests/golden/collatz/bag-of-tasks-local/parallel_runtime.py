@@ -22,7 +22,9 @@ import io
 import math
 import multiprocessing
 import os
+import pickle
 import queue
+import signal
 import sys
 import time
 import traceback
@@ -181,6 +183,9 @@ _INHERITED: (
 def _worker_main(tasks: Any, results: Any) -> None:
     global _IN_WORKER
     _IN_WORKER = True
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C is the main program's to handle
     assert _INHERITED is not None
     kernel, repl, apply_batch = _INHERITED
     recorder = _OutputRecorder()
@@ -195,7 +200,7 @@ def _worker_main(tasks: Any, results: Any) -> None:
             continue
         if task is None:
             return
-        batch_number, items = task
+        batch_number, items = task[0], pickle.loads(task[1])
         recorder.offset = 0
         sys.stdout = recorder
         started = time.perf_counter()
@@ -224,16 +229,7 @@ def _worker_main(tasks: Any, results: Any) -> None:
                 time.perf_counter() - started,
                 recorder.take(),
             )
-        results.put(message)
-
-
-def _pickled_size(item: Any) -> int:
-    import pickle
-
-    try:
-        return len(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
-    except Exception:  # unpicklable items fail later, with the item named
-        return 0
+        results.put(_pickled_result(message, items))
 
 
 def _short_repr(item: Any) -> str:
@@ -244,10 +240,40 @@ def _short_repr(item: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def _pickled_result(message: tuple[Any, ...], items: list[Any]) -> bytes:
+    """Pickle a worker's answer here, so that a result that cannot travel is reported as the
+    failure of its item instead of vanishing in the queue's feeder thread."""
+    try:
+        return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        values = message[2] if message[1] == "done" else []
+        offset = next((i for i, v in enumerate(values) if not _picklable(v)), 0)
+        problem = TypeError(
+            f"the result for this item cannot be sent back to the main program: {error}"
+        )
+        outputs = message[-1]
+        answer = (
+            message[0],
+            "failed",
+            offset,
+            _short_repr(items[offset]),
+            problem,
+            f"TypeError: {problem}",
+            {k: v for k, v in outputs.items() if k <= offset},
+        )
+        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return False
+    return True
+
+
 def _portable(error: BaseException) -> BaseException:
     """The exception itself when it survives pickling, else a RuntimeError with its text."""
-    import pickle
-
     try:
         pickle.loads(pickle.dumps(error))
     except Exception:
@@ -310,7 +336,7 @@ class _ParallelRun:
         self.producer_output: dict[int, str] = {}
         self.producer_error: BaseException | None = None
         self.per_item_seconds: float | None = None
-        self.per_item_bytes = 0
+        self.per_item_bytes = 0.0
 
     # -- feeding -------------------------------------------------------------------------
     def _batch_size(self) -> int:
@@ -343,10 +369,6 @@ class _ParallelRun:
                     break
                 finally:
                     sys.stdout = real_stdout
-                if (
-                    not batch
-                ):  # sample one item per batch: its pickled size bounds the batch
-                    self.per_item_bytes = _pickled_size(item)
                 batch.append(item)
                 self.next_index += 1
         except (
@@ -405,7 +427,7 @@ class _ParallelRun:
                 if not batch:
                     break
                 batch_starts.append(start)
-                tasks.put((sent, batch))
+                tasks.put(self._pickled_batch(sent, start, batch))
                 sent += 1
             if flushed == sent:
                 break
@@ -432,6 +454,25 @@ class _ParallelRun:
             raise self.producer_error
         return ordered
 
+    def _pickled_batch(
+        self, number: int, start: int, batch: list[Any]
+    ) -> tuple[int, bytes]:
+        """Pickle a batch here: an item that cannot reach a worker fails loudly, named."""
+        try:
+            payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            offset = next(
+                (i for i, item in enumerate(batch) if not _picklable(item)), 0
+            )
+            problem = TypeError(
+                f"{self.region.label}: item {start + offset} ({_short_repr(batch[offset])}) "
+                f"cannot be sent to a worker process: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            raise problem from error
+        self.per_item_bytes = len(payload) / len(batch)  # bounds the next batch's size
+        return number, payload
+
     def _receive(
         self,
         results: Any,
@@ -442,7 +483,7 @@ class _ParallelRun:
     ) -> tuple[Any, ...]:
         while True:
             try:
-                message: tuple[Any, ...] = results.get(timeout=0.2)
+                message: tuple[Any, ...] = pickle.loads(results.get(timeout=0.2))
                 return message
             except queue.Empty:
                 dead = [p for p in processes if p.exitcode is not None]
