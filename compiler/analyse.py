@@ -128,20 +128,19 @@ class _Analysis:
             ):
                 return "definition"
             return "is set by a statement that also runs code"
+        # Blocks such as `try: import x / except ImportError: x = None` or `if TYPE_CHECKING:`
+        # are copied like imports: their names may not exist at run time, so Main.py keeps
+        # its own copy instead of importing those names from the shared module.
         if isinstance(statement, cst.If):
             if "__name__" in self.module.code_for_node(statement.test):
                 return 'is set inside `if __name__ == "__main__"`, which workers never run'
-            return (
-                "definition"
-                if self._only_definitions(statement)
-                else ("is set inside an `if` block that also runs code")
-            )
+            if self._only_definitions(statement):
+                return "import"
+            return "is set inside an `if` block that also runs code"
         if isinstance(statement, cst.Try):
-            return (
-                "definition"
-                if self._only_definitions(statement)
-                else ("is set inside a `try` block that also runs code")
-            )
+            if self._only_definitions(statement):
+                return "import"
+            return "is set inside a `try` block that also runs code"
         return f"is set by a module-level `{type(statement).__name__.lower()}` statement"
 
     def _only_definitions(self, node: cst.CSTNode) -> bool:
@@ -172,6 +171,14 @@ class _Analysis:
                 continue
             if kind == "import":
                 copied.add(top)
+                for dep, name in self.deps.get(top, {}).items():
+                    stack.append(
+                        (
+                            dep,
+                            f"the block at {self.where(self.module.body[top])} uses "
+                            f"global '{name.value}'",
+                        )
+                    )
                 continue
             if kind != "definition":
                 ok = False

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .analyse import analyse_module
 from .deploy_model import DeployModel
-from .diagnostics import Diagnostic
+from .diagnostics import CompileError, Diagnostic, error_at
+from .local_modules import local_modules
 from .plan import ParallelPlan, plan_program
 from .render import format_python
 from .source import SourceFile, parse_source
@@ -24,6 +26,7 @@ class CompiledProgram:
     plan: ParallelPlan
     files: dict[str, str]
     warnings: tuple[Diagnostic, ...]
+    local_modules: tuple[Path, ...] = ()
 
 
 def compile_source(
@@ -36,7 +39,20 @@ def compile_source(
     program = transform_program(analysis, plan)
     render_files = load_target(target).render_files  # type: ignore[attr-defined]
     files: dict[str, str] = render_files(plan, program)
-    return CompiledProgram(plan, files, analysis.warnings)
+    modules = local_modules(source.path) if source.path.is_file() else ()
+    clashes = [m for m in modules if m.name in files or m.stem in {Path(f).stem for f in files}]
+    if clashes:
+        names = ", ".join(sorted(m.name for m in clashes))
+        raise CompileError(
+            [
+                error_at(
+                    source.display_name,
+                    f"the program's own module(s) {names} "
+                    "would clash with generated files; rename them",
+                )
+            ]
+        )
+    return CompiledProgram(plan, files, analysis.warnings, modules)
 
 
 def manifest(compiled: CompiledProgram) -> dict[str, Any]:
@@ -64,6 +80,7 @@ def manifest(compiled: CompiledProgram) -> dict[str, Any]:
             }
             for r in plan.regions
         ],
+        "copied_modules": [m.name for m in compiled.local_modules],
         "files": sorted([*compiled.files, "manifest.json", "ruff.toml"]),
     }
 
@@ -84,6 +101,14 @@ def write_output(compiled: CompiledProgram, out_dir: Path) -> list[Path]:
         path.write_text(content, encoding="utf-8")
         written.append(path)
     format_python(out_dir, [p for p in written if p.suffix == ".py"])
+    for module in compiled.local_modules:  # copied as they are: they are the user's files
+        target = out_dir / module.name
+        if module.is_dir():
+            shutil.copytree(
+                module, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(module, target)
     data = manifest(compiled)
     (out_dir / "manifest.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     for name in stale - set(data["files"]):

@@ -236,3 +236,15 @@ def test_source_positions_render_with_caret() -> None:
     rendered = source.diagnostic("bad", 2, 3).render()
     assert rendered.splitlines() == ["p.py:2:3: error: bad", "      oops here)", "      ^"]
     assert isinstance(parse_source(SourceFile(Path("q.py"), "q.py", "x = 1\n", "")), cst.Module)
+
+
+def test_conditional_import_blocks_are_copied_not_moved() -> None:
+    _, analysis = analyse(
+        "from typing import TYPE_CHECKING\nfrom toreador import data_parallel_region as d\n"
+        "try:\n    import numpy as np\nexcept ImportError:\n    np = None\n"
+        "if TYPE_CHECKING:\n    from decimal import Decimal\n"
+        "def f(x: 'Decimal'):\n    return np is None or x\n"
+        "d([1], f)\n"
+    )
+    assert analysis.moved_names == ("f",)
+    assert {analysis.module.body[i].__class__.__name__ for i in analysis.copied} >= {"Try"}

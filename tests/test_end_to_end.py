@@ -175,3 +175,21 @@ def test_progress_shows_on_stderr_for_long_runs(write_program, tmp_path: Path) -
     )
     assert got.stdout == "4950\n"
     assert "[toreador] program.py:6: 100/100 items" in got.stderr
+
+
+def test_the_programs_own_modules_are_copied(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write_program("import units\n\ndef to_kw(w):\n    return units.scale(w)\n", "helpers.py")
+    write_program("def scale(w):\n    return w / 1000\n", "units.py")
+    program = write_program(
+        "from helpers import to_kw\nfrom toreador import data_parallel_region\n"
+        "print(data_parallel_region([1500, 250], to_kw))\n"
+    )
+    out = compile_into(program, tmp_path / "out")
+    assert json.loads((out / "manifest.json").read_text())["copied_modules"] == [
+        "helpers.py",
+        "units.py",
+    ]
+    moved = tmp_path / "elsewhere"
+    out.rename(moved)
+    got = run_script(moved / "Main.py", cwd=moved)
+    assert got.stdout == run_script(program).stdout == "[1.5, 0.25]\n"
