@@ -27,6 +27,7 @@ class TransformedProgram:
     main_body: str
     main_imports: tuple[str, ...]
     uses_runtime: bool
+    shared_uses_runtime: bool
     shared_prologue: str
     shared_body: str
 
@@ -164,6 +165,7 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
         main_body=main_body,
         main_imports=tuple(dict.fromkeys(imports)),
         uses_runtime=bool(main_rewriter.used),
+        shared_uses_runtime=bool(shared_rewriter.used),
         shared_prologue=cst.Module(body=future).code if future else "",
         shared_body=shared_body,
     )

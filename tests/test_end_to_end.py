@@ -6,8 +6,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,33 @@ def test_the_programs_own_modules_are_copied(write_program, tmp_path: Path) -> N
     out.rename(moved)
     got = run_script(moved / "Main.py", cwd=moved)
     assert got.stdout == run_script(program).stdout == "[1.5, 0.25]\n"
+
+
+def test_ctrl_c_stops_the_program_and_its_workers(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import time\nfrom toreador import data_parallel_region\n"
+        "def slow(x):\n    time.sleep(0.2)\n    return x\n"
+        "print(sum(data_parallel_region(range(1000), slow)))\n"
+    )
+    out = compile_into(program, tmp_path / "out")
+    process = subprocess.Popen(
+        [sys.executable, str(out / "Main.py")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    import psutil
+
+    deadline = time.monotonic() + 20
+    while len(psutil.Process(process.pid).children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = psutil.Process(process.pid).children()
+    assert len(workers) == 2
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0 and stdout == ""
+    assert "KeyboardInterrupt" in stderr
+    assert stderr.count("Traceback") == 1, "only the main program reports the interrupt"
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive

@@ -3,6 +3,7 @@ Each compiles cleanly or is refused with a CompileError (a diagnostic, exit 2 in
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import hypothesmith
@@ -34,6 +35,8 @@ def try_compile(text: str) -> None:
         assert error.diagnostics and all(d.path == "fuzz.py" for d in error.diagnostics)
         return
     assert "Main.py" in compiled.files
+    for name, content in compiled.files.items():
+        ast.parse(content, filename=name)  # every generated file is valid Python
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

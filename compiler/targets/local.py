@@ -40,6 +40,7 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
             "header": header("Shared definitions: imported by Main.py and by the workers."),
             "prologue": program.shared_prologue.rstrip("\n"),
             "source_name": plan.source_name,
+            "uses_runtime": program.shared_uses_runtime,
             "regions": plan.regions,
             "body": program.shared_body.rstrip("\n"),
         },
