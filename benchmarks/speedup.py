@@ -29,7 +29,7 @@ GOAL = 1.8
 
 def main() -> int:
     quick = "--quick" in sys.argv
-    repeat = 1 if quick else 3
+    repeat = 1 if quick else 5
     print(f"cores: {len(os.sched_getaffinity(0))}; best of {repeat} run(s) per side")
     below = 0
     for title, name, case, args in CASES:
