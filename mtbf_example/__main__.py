@@ -1,0 +1,5 @@
+"""`python -m mtbf_example ...`"""
+
+from .cli import main
+
+main()

@@ -1,0 +1,127 @@
+"""`python -m mtbf_example`: generate, analyse, chart, serve. Bad input: one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import MtbfError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="MTBF analysis of solar + battery homes.")
+
+Start = Annotated[str | None, typer.Option(help="Period start, ISO-8601 (default: first minute).")]
+End = Annotated[str | None, typer.Option(help="Period end, ISO-8601 (default: last minute).")]
+Gateways = Annotated[list[str] | None, typer.Option("--gateway", help="Only this gateway (repeat).")]
+Api = Annotated[str | None, typer.Option(help="Read through the REST data service at this URL.")]
+Zone = Annotated[str, typer.Option(help="Time zone whose noon the solar rule checks.")]
+
+
+def _fail(error: Exception) -> typer.Exit:
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(2)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="A .csv or .parquet file, or a folder of CSVs.")],
+    homes: Annotated[int, typer.Option(min=1, help="Number of gateways.")] = 10,
+    days: Annotated[int, typer.Option(min=1, help="Days of minute readings.")] = 7,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
+    start: Annotated[str, typer.Option(help="First day (UTC).")] = "2017-06-01",
+    truth: Annotated[Path | None, typer.Option(help="Write the injected failures here.")] = None,
+) -> None:
+    """Generate synthetic homes with failures injected at known minutes."""
+    from rich.progress import Progress
+
+    from .generate import generate as make, truth_json
+
+    if out.suffix.lower() not in ("", ".csv", ".parquet"):
+        raise _fail(ValueError(f"{out}: use a .csv or .parquet file, or a folder"))
+    truths = {}
+    with Progress(transient=True, console=None) as progress:
+        task = progress.add_task(f"generating {homes} homes x {days} days", total=homes)
+        for gateway, home_truth in make(out, homes, days, seed, start):
+            truths[gateway] = home_truth
+            progress.advance(task)
+    if truth is not None:
+        truth.write_text(truth_json(truths), encoding="utf-8")
+    typer.echo(f"wrote {homes * days * 1440} readings of {homes} gateways to {out}", err=True)
+
+
+@app.command()
+def analyse(
+    data: Annotated[Path | None, typer.Argument(help="CSV/Parquet file or folder.")] = None,
+    start: Start = None,
+    end: End = None,
+    gateway: Gateways = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the JSON report.")] = None,
+    verbose: Annotated[bool, typer.Option(help="Log each failure and the arithmetic.")] = False,
+    api: Api = None,
+    post: Annotated[bool, typer.Option(help="With --api: POST the JSON report back.")] = False,
+    timezone: Zone = "UTC",
+) -> None:
+    """Print the MTBF report per gateway (sorted); optionally write the JSON report."""
+    from .pipeline import load, run_analysis
+    from .report import json_report, text_report, write_json
+
+    try:
+        readings = load(data, api, start, end, gateway)
+        results, period = run_analysis(readings, start, end, gateway, timezone, verbose)
+        sys.stdout.write(text_report(results, period, verbose))
+        if json_out is not None:
+            write_json(results, json_out)
+        if post and api is not None:
+            from .service import post_results
+
+            number = post_results(api, json_report(results))
+            typer.echo(f"posted the report to {api} as result {number}", err=True)
+    except (MtbfError, OSError) as error:
+        raise _fail(error) from None
+
+
+@app.command()
+def chart(
+    data: Annotated[Path | None, typer.Argument(help="CSV/Parquet file or folder.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file.")] = Path("mtbf.png"),
+    start: Start = None,
+    end: End = None,
+    gateway: Gateways = None,
+    api: Api = None,
+    timezone: Zone = "UTC",
+) -> None:
+    """Draw MTBF and failure counts per installation as a PNG, the best one marked."""
+    from .chart import write_chart
+    from .pipeline import load, run_analysis
+
+    try:
+        readings = load(data, api, start, end, gateway)
+        results, _ = run_analysis(readings, start, end, gateway, timezone)
+        summary = write_chart(results, out)
+    except (MtbfError, OSError) as error:
+        raise _fail(error) from None
+    typer.echo(json.dumps({"chart": str(summary.path), "gateways": len(summary.gateways),
+                           "best": summary.best}))
+
+
+@app.command()
+def serve(
+    data: Annotated[Path, typer.Argument(help="CSV/Parquet file or folder to serve.")],
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8765,
+) -> None:
+    """Serve the readings over a small REST API (gateways, sensors, readings, results)."""
+    from .service import serve as run
+
+    try:
+        run(data, host, port)
+    except (MtbfError, OSError) as error:
+        raise _fail(error) from None
+
+
+def main() -> None:
+    app()
