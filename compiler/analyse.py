@@ -66,10 +66,12 @@ class ModuleAnalysis:
     moved: frozenset[int]
     copied: frozenset[int]
     moved_names: tuple[str, ...]
+    imported_by_main: tuple[str, ...]
     hoisted: tuple[Hoisted, ...]
     toreador_imports: frozenset[int]
     future_imports: frozenset[int]
     global_names: frozenset[str]
+    imports_only_shipped: frozenset[str]
     warnings: tuple[Diagnostic, ...]
 
 
@@ -424,25 +426,51 @@ class _Analysis:
             moved=frozenset(moved),
             copied=frozenset(copied - future),
             moved_names=moved_names,
+            imported_by_main=self._names_defined(moved, still_used=True),
             hoisted=tuple(self.hoisted),
             toreador_imports=frozenset(index.toreador_imports),
             future_imports=future,
             global_names=self.global_names,
+            imports_only_shipped=self._imports_only_shipped(moved),
             warnings=tuple(warnings),
         )
+
+    def _imports_only_shipped(self, moved: set[int]) -> frozenset[str]:
+        """Imported names used, but only by code that moved to the shared module: Main.py
+        need not import them any more (names never used at all are left alone)."""
+        if self.global_scope is None:
+            return frozenset()
+        hoisted_nodes = {id(n) for h in self.hoisted for n in _walk(h.node)}
+        names = set()
+        for assignment in self.global_scope.assignments:
+            if not isinstance(assignment, ImportAssignment) or not assignment.references:
+                continue
+            if all(
+                self.index.top_of.get(access.node, -1) in moved or id(access.node) in hoisted_nodes
+                for access in assignment.references
+            ):
+                names.add(assignment.name)
+        return frozenset(names)
 
     def _in_hoisted(self, region: RegionCall) -> bool:
         return any(any(n is region.node for n in _walk(h.node)) for h in self.hoisted)
 
-    def _names_defined(self, moved: set[int]) -> tuple[str, ...]:
+    def _names_defined(self, moved: set[int], still_used: bool = False) -> tuple[str, ...]:
+        """Names defined by moved statements (with ``still_used``: only those that the code
+        staying in Main.py uses, which Main.py imports back)."""
         if self.global_scope is None:
             return ()
-        names = {
-            a.name
-            for a in self.global_scope.assignments
-            if isinstance(a, Assignment | ImportAssignment)
-            and self.index.top_of.get(a.node, -1) in moved
-        }
+        names = set()
+        for assignment in self.global_scope.assignments:
+            if not isinstance(assignment, Assignment | ImportAssignment):
+                continue
+            if self.index.top_of.get(assignment.node, -1) not in moved:
+                continue
+            if not still_used or any(
+                self.index.top_of.get(access.node, -1) not in moved
+                for access in assignment.references
+            ):
+                names.add(assignment.name)
         return tuple(sorted(names))
 
     def _check_writes(self, moved: set[int]) -> None:

@@ -100,6 +100,38 @@ def _is_docstring(statement: Statement) -> bool:
     )
 
 
+def _bound_name(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    name: cst.BaseExpression = alias.name
+    while isinstance(name, cst.Attribute):
+        name = name.value
+    return name.value if isinstance(name, cst.Name) else ""
+
+
+def _without_imports(statement: Statement, unused: frozenset[str]) -> Statement | None:
+    """An import line without the names only moved code used; None when nothing is left."""
+    if not unused or not _is_import(statement):
+        return statement
+    assert isinstance(statement, cst.SimpleStatementLine)
+    smalls: list[cst.BaseSmallStatement] = []
+    for small in statement.body:
+        if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
+            small.names, cst.ImportStar
+        ):
+            aliases = [a for a in small.names if _bound_name(a) not in unused]
+            if not aliases:
+                continue
+            last = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            small = small.with_changes(names=[*aliases[:-1], last])
+            if isinstance(small, cst.ImportFrom) and len(aliases) == 1:
+                small = small.with_changes(lpar=None, rpar=None)
+        smalls.append(small)
+    if not smalls:
+        return None
+    return statement.with_changes(body=smalls)
+
+
 def _is_import(statement: Statement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(s, cst.Import | cst.ImportFrom) for s in statement.body
@@ -139,7 +171,9 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
         if position in analysis.moved:
             shared.append(statement)
         elif position not in analysis.toreador_imports:
-            body.append(statement)
+            kept = _without_imports(statement, analysis.imports_only_shipped)
+            if kept is not None:
+                body.append(kept)
 
     main_rewriter = _RegionRewriter(regions, replacements)
     leading = 0
@@ -153,7 +187,7 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
     shared_body = _code([*shared, *hoisted], shared_rewriter)
     imports = (
         sorted(main_rewriter.used)
-        + [name for name in analysis.moved_names if name not in main_rewriter.used]
+        + [name for name in analysis.imported_by_main if name not in main_rewriter.used]
         + [h.name for h in analysis.hoisted]
     )
     header = module.header

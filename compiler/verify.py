@@ -32,7 +32,9 @@ class Verdict:
 
     def report(self, source_name: str) -> str:
         if self.equal:
-            return "equal"
+            status = self.reference.returncode
+            # Equal failures are still equal, but worth saying: both may have failed to start.
+            return "equal" if status == 0 else f"equal (both exited with status {status})"
         lines = list(
             difflib.unified_diff(
                 self.reference.stdout.splitlines(keepends=True),

@@ -48,8 +48,7 @@ class Period:
     end: int
 
     def label(self, minute: int) -> str:
-        return pd.Timestamp(minute * NANOSECONDS_PER_MINUTE, tz="UTC").strftime(
-            REPORT_TIME_FORMAT)
+        return pd.Timestamp(minute * NANOSECONDS_PER_MINUTE, tz="UTC").strftime(REPORT_TIME_FORMAT)
 
 
 def parse_moment(text: str, option: str) -> int:
@@ -57,15 +56,17 @@ def parse_moment(text: str, option: str) -> int:
     try:
         moment = pd.Timestamp(text)
     except ValueError:
-        raise MtbfError(f"{option}: unparsable time {text!r} (expected ISO-8601, e.g. "
-                        "2017-06-04T00:00:00Z)") from None
+        raise MtbfError(
+            f"{option}: unparsable time {text!r} (expected ISO-8601, e.g. 2017-06-04T00:00:00Z)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.tz_localize("UTC")
     return int(moment.value // NANOSECONDS_PER_MINUTE)
 
 
-def select(readings: Readings, start: int | None, end: int | None,
-           gateways: Sequence[str] | None) -> tuple[pd.DataFrame, Period]:
+def select(
+    readings: Readings, start: int | None, end: int | None, gateways: Sequence[str] | None
+) -> tuple[pd.DataFrame, Period]:
     """The readings in the period for the chosen gateways; unknown gateways are an error."""
     frame = readings.frame
     if gateways:
@@ -73,8 +74,10 @@ def select(readings: Readings, start: int | None, end: int | None,
         unknown = [g for g in gateways if g not in known]
         if unknown:
             listed = ", ".join(sorted(known)[:10]) + (" ..." if len(known) > 10 else "")
-            raise MtbfError(f"unknown gateway(s) {', '.join(unknown)}: no readings in "
-                            f"{', '.join(readings.sources)} (known: {listed})")
+            raise MtbfError(
+                f"unknown gateway(s) {', '.join(unknown)}: no readings in "
+                f"{', '.join(readings.sources)} (known: {listed})"
+            )
         frame = frame[frame[GATEWAY].isin(gateways)]
     minutes = frame["minute"].to_numpy()
     if len(minutes) == 0:
@@ -102,9 +105,11 @@ def sort_readings(frame: pd.DataFrame, readings: Readings) -> pd.DataFrame:
         first = int(duplicate[0])
         gateway = frame[GATEWAY].iat[first]
         when = Period(0, 0).label(int(frame["minute"].iat[first]))
-        raise MtbfError(f"gateway {gateway} has two readings for {when}: "
-                        f"{_where(frame, readings, first)} and "
-                        f"{_where(frame, readings, first + 1)}")
+        raise MtbfError(
+            f"gateway {gateway} has two readings for {when}: "
+            f"{_where(frame, readings, first)} and "
+            f"{_where(frame, readings, first + 1)}"
+        )
     return frame
 
 
@@ -113,8 +118,9 @@ def _where(frame: pd.DataFrame, readings: Readings, position: int) -> str:
     return f"{source}:{int(frame['row'].iat[position])}"
 
 
-def _failures(frame: pd.DataFrame, mask: npt.NDArray[np.bool_], lo: int, hi: int,
-              verbose: bool) -> tuple[Mtbf, tuple[Failure, ...]]:
+def _failures(
+    frame: pd.DataFrame, mask: npt.NDArray[np.bool_], lo: int, hi: int, verbose: bool
+) -> tuple[Mtbf, tuple[Failure, ...]]:
     positions = lo + np.flatnonzero(mask[lo:hi])
     minutes = frame["minute"].to_numpy()[positions]
     details: tuple[Failure, ...] = ()
@@ -127,12 +133,14 @@ def _failures(frame: pd.DataFrame, mask: npt.NDArray[np.bool_], lo: int, hi: int
     return mtbf(minutes), details
 
 
-def analyse(frame: pd.DataFrame, timezone: str = "UTC", verbose: bool = False) -> (
-        list[GatewayResult]):
+def analyse(
+    frame: pd.DataFrame, timezone: str = "UTC", verbose: bool = False
+) -> list[GatewayResult]:
     """MTBF per gateway and kind, gateways sorted; ``frame`` sorted by (gateway, minute)."""
     pdc = frame["pdc"].to_numpy()
-    battery = battery_failing(pdc, frame["pcons"].to_numpy(), frame["soc"].to_numpy(),
-                              frame["pbatt"].to_numpy())
+    battery = battery_failing(
+        pdc, frame["pcons"].to_numpy(), frame["soc"].to_numpy(), frame["pbatt"].to_numpy()
+    )
     solar = solar_failing(frame["minute"].to_numpy(), pdc, timezone)
     codes = frame[GATEWAY].cat.codes.to_numpy()
     names = frame[GATEWAY].cat.categories
@@ -143,6 +151,9 @@ def analyse(frame: pd.DataFrame, timezone: str = "UTC", verbose: bool = False) -
     for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
         battery_mtbf, battery_details = _failures(frame, battery, lo, hi, verbose)
         solar_mtbf, solar_details = _failures(frame, solar, lo, hi, verbose)
-        results.append(GatewayResult(str(names[codes[lo]]), battery_mtbf, solar_mtbf,
-                                     battery_details, solar_details))
+        results.append(
+            GatewayResult(
+                str(names[codes[lo]]), battery_mtbf, solar_mtbf, battery_details, solar_details
+            )
+        )
     return sorted(results, key=lambda r: r.gateway)

@@ -22,8 +22,10 @@ def best_gateway(results: Sequence[GatewayResult]) -> str | None:
     """Fewest failures in all, then the longest battery MTBF: the set-up to copy."""
     if not results:
         return None
-    ranked = sorted(results, key=lambda r: (r.battery.failures + r.solar.failures,
-                                            -r.battery.mtbf_minutes, r.gateway))
+    ranked = sorted(
+        results,
+        key=lambda r: (r.battery.failures + r.solar.failures, -r.battery.mtbf_minutes, r.gateway),
+    )
     return ranked[0].gateway
 
 
@@ -40,14 +42,34 @@ def write_chart(results: Sequence[GatewayResult], path: Path) -> ChartSummary:
     width = 0.2
     figure, left = plt.subplots(figsize=(max(8.0, 0.9 * len(names) + 2), 5.0))
     right = left.twinx()
-    left.bar(x - 1.5 * width, [r.battery.mtbf_minutes for r in results], width,
-             label="MTBF battery (min)", color="#1f77b4")
-    left.bar(x - 0.5 * width, [r.solar.mtbf_minutes for r in results], width,
-             label="MTBF solar (min)", color="#ff7f0e")
-    right.bar(x + 0.5 * width, [r.battery.failures for r in results], width,
-              label="failures battery", color="#aec7e8")
-    right.bar(x + 1.5 * width, [r.solar.failures for r in results], width,
-              label="failures solar", color="#ffbb78")
+    left.bar(
+        x - 1.5 * width,
+        [r.battery.mtbf_minutes for r in results],
+        width,
+        label="MTBF battery (min)",
+        color="#1f77b4",
+    )
+    left.bar(
+        x - 0.5 * width,
+        [r.solar.mtbf_minutes for r in results],
+        width,
+        label="MTBF solar (min)",
+        color="#ff7f0e",
+    )
+    right.bar(
+        x + 0.5 * width,
+        [r.battery.failures for r in results],
+        width,
+        label="failures battery",
+        color="#aec7e8",
+    )
+    right.bar(
+        x + 1.5 * width,
+        [r.solar.failures for r in results],
+        width,
+        label="failures solar",
+        color="#ffbb78",
+    )
     left.set_xticks(x, names, rotation=45, ha="right")
     left.set_ylabel("MTBF (minutes)")
     right.set_ylabel("failures")
@@ -55,13 +77,27 @@ def write_chart(results: Sequence[GatewayResult], path: Path) -> ChartSummary:
     if best is not None:
         position = names.index(best)
         left.get_xticklabels()[position].set_fontweight("bold")
-        left.text(position, 0.98, "best", transform=left.get_xaxis_transform(), ha="center",
-                  va="top", color="green", fontweight="bold")
+        left.text(
+            position,
+            0.98,
+            "best",
+            transform=left.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            color="green",
+            fontweight="bold",
+        )
         left.axvspan(position - 0.45, position + 0.45, color="green", alpha=0.08)
     handles = left.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
-    figure.legend(handles[0] + more[0], handles[1] + more[1], loc="lower center", ncol=4,
-                  fontsize="small", frameon=False)
+    figure.legend(
+        handles[0] + more[0],
+        handles[1] + more[1],
+        loc="lower center",
+        ncol=4,
+        fontsize="small",
+        frameon=False,
+    )
     left.set_title("MTBF and failures per installation")
     figure.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,12 +11,18 @@ import typer
 
 from .errors import MtbfError
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
-                  help="MTBF analysis of solar + battery homes.")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="MTBF analysis of solar + battery homes.",
+)
 
 Start = Annotated[str | None, typer.Option(help="Period start, ISO-8601 (default: first minute).")]
 End = Annotated[str | None, typer.Option(help="Period end, ISO-8601 (default: last minute).")]
-Gateways = Annotated[list[str] | None, typer.Option("--gateway", help="Only this gateway (repeat).")]
+Gateways = Annotated[
+    list[str] | None, typer.Option("--gateway", help="Only this gateway (repeat).")
+]
 Api = Annotated[str | None, typer.Option(help="Read through the REST data service at this URL.")]
 Zone = Annotated[str, typer.Option(help="Time zone whose noon the solar rule checks.")]
 
@@ -104,8 +110,11 @@ def chart(
         summary = write_chart(results, out)
     except (MtbfError, OSError) as error:
         raise _fail(error) from None
-    typer.echo(json.dumps({"chart": str(summary.path), "gateways": len(summary.gateways),
-                           "best": summary.best}))
+    typer.echo(
+        json.dumps(
+            {"chart": str(summary.path), "gateways": len(summary.gateways), "best": summary.best}
+        )
+    )
 
 
 @app.command()

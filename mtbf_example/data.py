@@ -56,8 +56,14 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, int]:
         except Exception as error:  # pyarrow raises many types for a damaged file
             raise DataError(shown, f"cannot read Parquet file: {error}") from None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                            engine="c", skipinitialspace=True)
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
+            skipinitialspace=True,
+        )
     except pd.errors.EmptyDataError:
         raise DataError(shown, "empty file") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
@@ -84,14 +90,18 @@ def read_file(path: Path, source_number: int) -> pd.DataFrame:
     raw, first_row = _read_raw(path)
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
-        raise DataError(shown, f"missing column(s) {', '.join(missing)}; expected "
-                        f"{', '.join(COLUMNS)}", row=1 if first_row == 2 else None)
+        raise DataError(
+            shown,
+            f"missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}",
+            row=1 if first_row == 2 else None,
+        )
     if raw.empty:
         raise DataError(shown, "empty file: a header but no readings")
     gateways = _gateway_column(raw[GATEWAY])
     if (gateways.codes < 0).any() or (gateways.categories == "").any():
-        bad = (gateways.codes < 0) | np.isin(gateways.codes,
-                                             np.flatnonzero(gateways.categories == ""))
+        bad = (gateways.codes < 0) | np.isin(
+            gateways.codes, np.flatnonzero(gateways.categories == "")
+        )
         raise DataError(shown, "missing gateway id", row=_first_bad(bad, first_row))
     times = raw[TIME]
     if pd.api.types.is_datetime64_any_dtype(times):
@@ -101,14 +111,19 @@ def read_file(path: Path, source_number: int) -> pd.DataFrame:
     if parsed.isna().any():
         bad = parsed.isna().to_numpy()
         row = _first_bad(bad, first_row)
-        raise DataError(shown, f"unparsable time {str(times.iat[row - first_row])!r} "
-                        "(expected ISO-8601, e.g. 2017-06-04T09:29:00Z)", row=row)
+        raise DataError(
+            shown,
+            f"unparsable time {str(times.iat[row - first_row])!r} "
+            "(expected ISO-8601, e.g. 2017-06-04T09:29:00Z)",
+            row=row,
+        )
     nanoseconds = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     off_minute = nanoseconds % NANOSECONDS_PER_MINUTE != 0
     if off_minute.any():
         row = _first_bad(off_minute, first_row)
-        raise DataError(shown, f"time {str(times.iat[row - first_row])!r} is not on a whole "
-                        "minute", row=row)
+        raise DataError(
+            shown, f"time {str(times.iat[row - first_row])!r} is not on a whole minute", row=row
+        )
     columns: dict[str, object] = {
         GATEWAY: gateways,
         "minute": nanoseconds // NANOSECONDS_PER_MINUTE,
@@ -118,8 +133,11 @@ def read_file(path: Path, source_number: int) -> pd.DataFrame:
         bad = values.isna().to_numpy()
         if bad.any():
             row = _first_bad(bad, first_row)
-            raise DataError(shown, f"non-numeric value {str(raw[measure].iat[row - first_row])!r}"
-                            f" in column {measure}", row=row)
+            raise DataError(
+                shown,
+                f"non-numeric value {str(raw[measure].iat[row - first_row])!r} in column {measure}",
+                row=row,
+            )
         columns[measure] = values.to_numpy(dtype=np.float64)
     columns["source"] = np.full(len(raw), source_number, dtype=np.int16)
     columns["row"] = np.arange(first_row, first_row + len(raw), dtype=np.int64)
@@ -145,12 +163,14 @@ def from_frame(frame: pd.DataFrame, source: str) -> Readings:
     if missing:
         raise DataError(source, f"missing column(s) {', '.join(missing)}")
     times = pd.to_datetime(frame[TIME], format="ISO8601", utc=True)
-    result = pd.DataFrame({
-        GATEWAY: frame[GATEWAY].astype(str).astype("category"),
-        "minute": times.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        // NANOSECONDS_PER_MINUTE,
-        **{m: pd.to_numeric(frame[m]).to_numpy(dtype=np.float64) for m in MEASURES},
-        "source": np.zeros(len(frame), dtype=np.int16),
-        "row": np.arange(1, len(frame) + 1, dtype=np.int64),
-    })
+    result = pd.DataFrame(
+        {
+            GATEWAY: frame[GATEWAY].astype(str).astype("category"),
+            "minute": times.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+            // NANOSECONDS_PER_MINUTE,
+            **{m: pd.to_numeric(frame[m]).to_numpy(dtype=np.float64) for m in MEASURES},
+            "source": np.zeros(len(frame), dtype=np.int16),
+            "row": np.arange(1, len(frame) + 1, dtype=np.int64),
+        }
+    )
     return Readings(result, (source,))

@@ -62,7 +62,9 @@ def _clouds(rng: np.random.Generator, minutes: int) -> npt.NDArray[np.float64]:
         start += int(rng.exponential(180))
         length = int(rng.integers(3, 45))
         depth = rng.uniform(0.2, 0.85)
-        shape = np.sin(np.linspace(0, np.pi, max(length, 2)))[: max(0, min(length, minutes - start))]
+        shape = np.sin(np.linspace(0, np.pi, max(length, 2)))[
+            : max(0, min(length, minutes - start))
+        ]
         factor[start : start + len(shape)] *= 1 - depth * shape
         start += length
     return np.clip(factor, 0.15, 1.0)
@@ -83,8 +85,9 @@ def _load(rng: np.random.Generator, days: int) -> npt.NDArray[np.float64]:
     return load
 
 
-def _battery(surplus: npt.NDArray[np.float64], capacity_kwh: float, rate_kw: float,
-             soc_start: float) -> tuple[list[float], list[float]]:
+def _battery(
+    surplus: npt.NDArray[np.float64], capacity_kwh: float, rate_kw: float, soc_start: float
+) -> tuple[list[float], list[float]]:
     """Battery power (kW, + charging) and state of charge (%) that follow the charge rules."""
     pbatt: list[float] = []
     soc: list[float] = []
@@ -101,8 +104,9 @@ def _battery(surplus: npt.NDArray[np.float64], capacity_kwh: float, rate_kw: flo
     return pbatt, soc
 
 
-def generate_home(index: int, seed: int, start: pd.Timestamp, days: int,
-                  clear_sky: npt.NDArray[np.float64]) -> tuple[pd.DataFrame, HomeTruth]:
+def generate_home(
+    index: int, seed: int, start: pd.Timestamp, days: int, clear_sky: npt.NDArray[np.float64]
+) -> tuple[pd.DataFrame, HomeTruth]:
     """One gateway's readings (time-ordered) and the failures injected into them."""
     rng = np.random.default_rng([seed, index])
     minutes = days * MINUTES_PER_DAY
@@ -110,8 +114,9 @@ def generate_home(index: int, seed: int, start: pd.Timestamp, days: int,
     gateway = f"UTX{(index * 0x9E3779B1 + seed * 0x51ED27) & 0xFFFFFF:06x}"
     pdc = np.round(clear_sky * rng.uniform(3.0, 6.0) * _clouds(rng, minutes), 3)
     pcons = np.round(_load(rng, days), 3)
-    pbatt_list, soc_list = _battery(pdc - pcons, rng.uniform(5.0, 13.5), rng.uniform(2.5, 5.0),
-                                    rng.uniform(20.0, 90.0))
+    pbatt_list, soc_list = _battery(
+        pdc - pcons, rng.uniform(5.0, 13.5), rng.uniform(2.5, 5.0), rng.uniform(20.0, 90.0)
+    )
     pbatt = np.round(np.array(pbatt_list), 3)
     soc = np.round(np.array(soc_list), 2)
     first_minute = int(start.value // NANOSECONDS_PER_MINUTE)
@@ -124,17 +129,25 @@ def generate_home(index: int, seed: int, start: pd.Timestamp, days: int,
     count = min(len(eligible), int(rng.integers(0, 4 * days + 1)))
     battery_at = np.sort(rng.choice(eligible, size=count, replace=False)) if count else eligible[:0]
     pbatt[battery_at] = -np.round(rng.uniform(0.05, 1.5, size=len(battery_at)), 3)
-    timestamps = pd.to_datetime((first_minute + np.arange(minutes)) * NANOSECONDS_PER_MINUTE,
-                                utc=True)
-    frame = pd.DataFrame({
-        "gateway": gateway,
-        "time": timestamps.strftime(TIME_FORMAT),
-        "pcons": pcons, "pbatt": pbatt, "pdc": pdc, "soc": soc,
-    }, columns=list(COLUMNS))
+    timestamps = pd.to_datetime(
+        (first_minute + np.arange(minutes)) * NANOSECONDS_PER_MINUTE, utc=True
+    )
+    frame = pd.DataFrame(
+        {
+            "gateway": gateway,
+            "time": timestamps.strftime(TIME_FORMAT),
+            "pcons": pcons,
+            "pbatt": pbatt,
+            "pdc": pdc,
+            "soc": soc,
+        },
+        columns=list(COLUMNS),
+    )
     truth = HomeTruth(
         battery=tuple(int(first_minute + m) for m in battery_at.tolist()),
-        solar=tuple(sorted(int(first_minute + d * MINUTES_PER_DAY + noon)
-                           for d in solar_days.tolist())),
+        solar=tuple(
+            sorted(int(first_minute + d * MINUTES_PER_DAY + noon) for d in solar_days.tolist())
+        ),
     )
     return frame, truth
 
@@ -172,8 +185,9 @@ class _Writer:
             self.parquet.close()  # type: ignore[attr-defined]
 
 
-def generate(out: Path, homes: int, days: int, seed: int, start: str = "2017-06-01",
-             site: Site | None = None) -> Iterator[tuple[str, HomeTruth]]:
+def generate(
+    out: Path, homes: int, days: int, seed: int, start: str = "2017-06-01", site: Site | None = None
+) -> Iterator[tuple[str, HomeTruth]]:
     """Write ``homes`` gateways x ``days`` days to ``out``; yields each home's truth as it goes.
 
     ``out``'s suffix picks the format: .csv, .parquet, or none for a folder of CSV files.
@@ -194,5 +208,13 @@ def generate(out: Path, homes: int, days: int, seed: int, start: str = "2017-06-
 
 def truth_json(truths: dict[str, HomeTruth]) -> str:
     """The injected failures, as minutes since the epoch, for tests and demos."""
-    return json.dumps({g: {"battery": list(t.battery), "solar": list(t.solar)}
-                       for g, t in sorted(truths.items())}, indent=1) + "\n"
+    return (
+        json.dumps(
+            {
+                g: {"battery": list(t.battery), "solar": list(t.solar)}
+                for g, t in sorted(truths.items())
+            },
+            indent=1,
+        )
+        + "\n"
+    )

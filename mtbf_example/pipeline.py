@@ -9,8 +9,13 @@ from .data import Readings, load_readings
 from .errors import MtbfError
 
 
-def load(data: Path | None, api: str | None, start: str | None, end: str | None,
-         gateways: list[str] | None) -> Readings:
+def load(
+    data: Path | None,
+    api: str | None,
+    start: str | None,
+    end: str | None,
+    gateways: list[str] | None,
+) -> Readings:
     """Readings from files or, with ``api``, through the REST data service."""
     if api is not None:
         from .service import fetch_readings
@@ -21,9 +26,14 @@ def load(data: Path | None, api: str | None, start: str | None, end: str | None,
     return load_readings(data)
 
 
-def run_analysis(readings: Readings, start: str | None, end: str | None,
-                 gateways: list[str] | None, timezone: str = "UTC",
-                 verbose: bool = False) -> tuple[list[GatewayResult], Period]:
+def run_analysis(
+    readings: Readings,
+    start: str | None,
+    end: str | None,
+    gateways: list[str] | None,
+    timezone: str = "UTC",
+    verbose: bool = False,
+) -> tuple[list[GatewayResult], Period]:
     """The MTBF results per gateway (sorted) and the analysed period."""
     first = parse_moment(start, "--start") if start else None
     last = parse_moment(end, "--end") if end else None

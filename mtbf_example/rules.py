@@ -16,15 +16,19 @@ MINUTES_PER_DAY = 1440
 NOON = 12 * 60
 
 
-def battery_failing(pdc: npt.NDArray[np.float64], pcons: npt.NDArray[np.float64],
-                    soc: npt.NDArray[np.float64], pbatt: npt.NDArray[np.float64]) -> (
-        npt.NDArray[np.bool_]):
+def battery_failing(
+    pdc: npt.NDArray[np.float64],
+    pcons: npt.NDArray[np.float64],
+    soc: npt.NDArray[np.float64],
+    pbatt: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
     """Minutes where solar covers the load, the battery is not full, yet it discharges."""
     return (pdc > pcons) & (soc < 100) & (pbatt < 0)
 
 
-def solar_failing(minutes: npt.NDArray[np.int64], pdc: npt.NDArray[np.float64],
-                  timezone: str = "UTC") -> npt.NDArray[np.bool_]:
+def solar_failing(
+    minutes: npt.NDArray[np.int64], pdc: npt.NDArray[np.float64], timezone: str = "UTC"
+) -> npt.NDArray[np.bool_]:
     """Readings taken at noon (local to ``timezone``) that show no generation.
 
     Only readings with pdc == 0 are converted to local time, so a time zone costs little.
@@ -34,7 +38,8 @@ def solar_failing(minutes: npt.NDArray[np.int64], pdc: npt.NDArray[np.float64],
         return failing & (minutes % MINUTES_PER_DAY == NOON)
     candidates = np.flatnonzero(failing)
     local = pd.DatetimeIndex(minutes[candidates] * NANOSECONDS_PER_MINUTE, tz="UTC").tz_convert(
-        timezone)
+        timezone
+    )
     at_noon = (local.hour == 12) & (local.minute == 0)
     result = np.zeros(len(minutes), dtype=bool)
     result[candidates[np.asarray(at_noon)]] = True

@@ -66,10 +66,16 @@ def create_app(data: Path) -> Any:
             return problem(404, f"unknown sensor {sensor}")
         lo, hi = slices[gateway]
         try:
-            start = parse_moment(request.query_params["start"], "start") if (
-                "start" in request.query_params) else None
-            end = parse_moment(request.query_params["end"], "end") if (
-                "end" in request.query_params) else None
+            start = (
+                parse_moment(request.query_params["start"], "start")
+                if ("start" in request.query_params)
+                else None
+            )
+            end = (
+                parse_moment(request.query_params["end"], "end")
+                if ("end" in request.query_params)
+                else None
+            )
         except MtbfError as error:
             return problem(400, str(error))
         part = minutes[lo:hi]
@@ -77,9 +83,15 @@ def create_app(data: Path) -> Any:
         last = lo + (int(np.searchsorted(part, end, side="right")) if end is not None else hi - lo)
         times = pd.to_datetime(minutes[first:last] * NANOSECONDS_PER_MINUTE, utc=True)
         values = frame[measure].to_numpy()[first:last]
-        return JSONResponse({"sensor": sensor, "measure": measure,
-                             "readings": list(zip(times.strftime(TIME_FORMAT).tolist(),
-                                                  values.tolist(), strict=True))})
+        return JSONResponse(
+            {
+                "sensor": sensor,
+                "measure": measure,
+                "readings": list(
+                    zip(times.strftime(TIME_FORMAT).tolist(), values.tolist(), strict=True)
+                ),
+            }
+        )
 
     async def post_result(request: Request) -> JSONResponse:
         body = await request.body()
@@ -102,13 +114,15 @@ def create_app(data: Path) -> Any:
             return problem(404, f"no result {number}")
         return JSONResponse(results[number - 1])
 
-    return Starlette(routes=[
-        Route("/api/gateways", list_gateways),
-        Route("/api/gateways/{gateway}/sensors", list_sensors),
-        Route("/api/sensors/{sensor}/readings", sensor_readings),
-        Route("/api/results", post_result, methods=["POST"]),
-        Route("/api/results/{number:int}", get_result),
-    ])
+    return Starlette(
+        routes=[
+            Route("/api/gateways", list_gateways),
+            Route("/api/gateways/{gateway}/sensors", list_sensors),
+            Route("/api/sensors/{sensor}/readings", sensor_readings),
+            Route("/api/results", post_result, methods=["POST"]),
+            Route("/api/results/{number:int}", get_result),
+        ]
+    )
 
 
 def serve(data: Path, host: str, port: int) -> None:
@@ -118,8 +132,9 @@ def serve(data: Path, host: str, port: int) -> None:
     uvicorn.run(create_app(data), host=host, port=port, log_level="warning")
 
 
-def fetch_readings(url: str, gateways: list[str] | None, start: str | None,
-                   end: str | None) -> Readings:
+def fetch_readings(
+    url: str, gateways: list[str] | None, start: str | None, end: str | None
+) -> Readings:
     """Readings through the REST API: gateways, then each sensor between start and end."""
     import httpx
 
@@ -139,7 +154,8 @@ def fetch_readings(url: str, gateways: list[str] | None, start: str | None,
                     rows = _get(client, f"/api/sensors/{sensor['id']}/readings", params)
                     pairs = rows["readings"]
                     columns[sensor["measure"]] = pd.Series(
-                        [v for _, v in pairs], index=[t for t, _ in pairs], dtype=float)
+                        [v for _, v in pairs], index=[t for t, _ in pairs], dtype=float
+                    )
                 table = pd.DataFrame(columns).rename_axis(TIME).reset_index()
                 table.insert(0, GATEWAY, gateway)
                 frames.append(table)

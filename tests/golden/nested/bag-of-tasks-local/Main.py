@@ -8,10 +8,6 @@ from parallel_runtime import run_region
 from nested_shared import (
     REGION_ANALYSE_GROUP_LINE_31,
     analyse_group,
-    chunk_stats,
-    chunks,
-    highest,
-    lowest,
 )
 
 
