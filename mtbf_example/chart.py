@@ -16,6 +16,7 @@ class ChartSummary:
     gateways: tuple[str, ...]
     best: str | None
     path: Path
+    bar_groups: int  # counted from the bars actually drawn
 
 
 def best_gateway(results: Sequence[GatewayResult]) -> str | None:
@@ -102,5 +103,7 @@ def write_chart(results: Sequence[GatewayResult], path: Path) -> ChartSummary:
     figure.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png", dpi=100)
+    bars = [p for axes in (left, right) for p in axes.containers for p in p]
+    groups = len({round(bar.get_x() + bar.get_width() / 2) for bar in bars})
     plt.close(figure)
-    return ChartSummary(tuple(names), best, path)
+    return ChartSummary(tuple(names), best, path, groups)

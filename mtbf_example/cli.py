@@ -44,7 +44,8 @@ def generate(
     """Generate synthetic homes with failures injected at known minutes."""
     from rich.progress import Progress
 
-    from .generate import generate as make, truth_json
+    from .generate import generate as make
+    from .generate import truth_json
 
     if out.suffix.lower() not in ("", ".csv", ".parquet"):
         raise _fail(ValueError(f"{out}: use a .csv or .parquet file, or a folder"))
@@ -112,7 +113,12 @@ def chart(
         raise _fail(error) from None
     typer.echo(
         json.dumps(
-            {"chart": str(summary.path), "gateways": len(summary.gateways), "best": summary.best}
+            {
+                "chart": str(summary.path),
+                "gateways": list(summary.gateways),
+                "bar_groups": summary.bar_groups,
+                "best": summary.best,
+            }
         )
     )
 

@@ -31,7 +31,7 @@ class Mtbf:
 
 def mtbf(failure_minutes: npt.NDArray[np.int64]) -> Mtbf:
     """MTBF of sorted, distinct failure minutes (minutes since the epoch)."""
-    count = int(len(failure_minutes))
+    count = len(failure_minutes)
     if count == 0:
         return Mtbf(0, 0, 0.0)
     between = int(failure_minutes[-1] - failure_minutes[0]) - (count - 1)

@@ -1,0 +1,64 @@
+"""The annotated flagship: sequential run == `analyse`; compiled for every pattern on the
+local target, it prints the same report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mtbf_example.generate import generate
+from tests.helpers import ROOT, compile_into, run_script
+
+from .helpers import run_module
+
+FLAGSHIP = ROOT / "mtbf_example" / "mtbf.py"
+ARGUMENT_SETS = [
+    [],
+    ["--verbose", "--start", "2017-06-02T00:00:00Z"],
+]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("flagship")
+    list(generate(folder / "homes.parquet", homes=5, days=3, seed=3))
+    return folder / "homes.parquet"
+
+
+@pytest.mark.parametrize("arguments", ARGUMENT_SETS, ids=["plain", "verbose-period"])
+def test_sequential_flagship_prints_the_analyse_report(data: Path, arguments: list[str]) -> None:
+    flagship = run_script(FLAGSHIP, str(data), *arguments)
+    analyse = run_module("analyse", str(data), *arguments)
+    assert flagship.returncode == analyse.returncode == 0, flagship.stderr
+    assert flagship.stdout == analyse.stdout
+    assert flagship.stdout.count("For Gateway") == 5
+
+
+@pytest.mark.parametrize("pattern", ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"])
+def test_compiled_flagship_prints_the_same_report(data: Path, pattern: str, tmp_path: Path) -> None:
+    out = compile_into(FLAGSHIP, tmp_path / "out", pattern)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [(r["primitive"], r["nested"]) for r in manifest["regions"]] == [
+        ("producer_consumer", True),
+        ("bag_of_task", True),
+        ("data_parallel_region", False),
+    ]
+    for arguments in ARGUMENT_SETS:
+        reference = run_script(FLAGSHIP, str(data), *arguments, "--json", str(tmp_path / "a"))
+        compiled = run_script(out / "Main.py", str(data), *arguments, "--json", str(tmp_path / "b"))
+        assert compiled.returncode == reference.returncode == 0, compiled.stderr
+        assert compiled.stdout == reference.stdout
+        assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text()
+
+
+def test_flagship_errors_match(data: Path, tmp_path: Path) -> None:
+    out = compile_into(FLAGSHIP, tmp_path / "out")
+    for arguments in (["--gateway", "NOPE"], [str(tmp_path / "missing.csv")]):
+        target = [] if arguments[0].endswith(".csv") else [str(data)]
+        reference = run_script(FLAGSHIP, *target, *arguments)
+        compiled = run_script(out / "Main.py", *target, *arguments)
+        assert reference.returncode == compiled.returncode == 2
+        assert reference.stderr == compiled.stderr
+        assert reference.stderr.startswith("error: ")
