@@ -23,6 +23,7 @@ ENV = dict(os.environ, TOREADOR_PROGRESS="0")
 
 
 def compile_example(name: str, pattern: str = "auto") -> Path:
+    """Compile examples/NAME (or any path) for the local target; the path of its Main.py."""
     out = Path(tempfile.mkdtemp(prefix="toreador-bench-")) / "out"
     compiled = compile_source(read_source(EXAMPLES / name), pattern, "local", load_model(None))
     write_output(compiled, out)

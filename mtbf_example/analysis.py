@@ -48,7 +48,8 @@ class Period:
     end: int
 
     def label(self, minute: int) -> str:
-        return pd.Timestamp(minute * NANOSECONDS_PER_MINUTE, tz="UTC").strftime(REPORT_TIME_FORMAT)
+        moment = pd.Timestamp(minute * NANOSECONDS_PER_MINUTE, tz="UTC")
+        return str(moment.strftime(REPORT_TIME_FORMAT))
 
 
 def parse_moment(text: str, option: str) -> int:

@@ -50,8 +50,9 @@ def clear_sky_per_kwp(start: pd.Timestamp, days: int, site: Site) -> npt.NDArray
 
     times = pd.date_range(start, periods=days * MINUTES_PER_DAY, freq="1min", tz="UTC")
     location = Location(site.latitude, site.longitude, altitude=site.altitude, tz="UTC")
-    ghi = location.get_clearsky(times, model="ineichen")["ghi"].to_numpy()
-    return np.clip(ghi, 0.0, None) / 1000.0 * 0.85
+    ghi = np.asarray(location.get_clearsky(times, model="ineichen")["ghi"], dtype=np.float64)
+    per_kwp: npt.NDArray[np.float64] = np.clip(ghi, 0.0, None) / 1000.0 * 0.85
+    return per_kwp
 
 
 def _clouds(rng: np.random.Generator, minutes: int) -> npt.NDArray[np.float64]:
@@ -135,7 +136,7 @@ def generate_home(
     frame = pd.DataFrame(
         {
             "gateway": gateway,
-            "time": timestamps.strftime(TIME_FORMAT),
+            "time": timestamps,
             "pcons": pcons,
             "pbatt": pbatt,
             "pdc": pdc,
@@ -167,6 +168,8 @@ class _Writer:
                 out.write_text(",".join(COLUMNS) + "\n", encoding="utf-8")
 
     def write(self, frame: pd.DataFrame) -> None:
+        if self.kind != ".parquet":  # CSV: ISO-8601 with Z, as the data spec says
+            frame = frame.assign(time=frame["time"].dt.strftime(TIME_FORMAT))
         if self.kind == "folder":
             frame.to_csv(self.out / f"{frame['gateway'].iat[0]}.csv", index=False)
         elif self.kind == ".csv":
@@ -175,7 +178,8 @@ class _Writer:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            typed = frame.assign(gateway=frame["gateway"].astype("category"))
+            table = pa.Table.from_pandas(typed, preserve_index=False)
             if self.parquet is None:
                 self.parquet = pq.ParquetWriter(self.out, table.schema)
             self.parquet.write_table(table)  # type: ignore[attr-defined]

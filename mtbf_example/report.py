@@ -47,7 +47,9 @@ def text_report(results: Iterable[GatewayResult], period: Period, verbose: bool 
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def json_report(results: Iterable[GatewayResult]) -> dict[str, dict[str, dict[str, object]]]:
+def json_report(
+    results: Iterable[GatewayResult],
+) -> dict[str, dict[str, dict[str, int | float]]]:
     """The dashboard's JSON: full precision, keyed by gateway id."""
     return {
         r.gateway: {"battery": r.battery.as_json(), "solar": r.solar.as_json()} for r in results

@@ -33,20 +33,15 @@ def solar_failing(
 
     Only readings with pdc == 0 are converted to local time, so a time zone costs little.
     """
-    failing = pdc == 0
+    failing: npt.NDArray[np.bool_] = pdc == 0
     if timezone == "UTC":
-        return failing & (minutes % MINUTES_PER_DAY == NOON)
+        at_noon: npt.NDArray[np.bool_] = minutes % MINUTES_PER_DAY == NOON
+        return failing & at_noon
     candidates = np.flatnonzero(failing)
     local = pd.DatetimeIndex(minutes[candidates] * NANOSECONDS_PER_MINUTE, tz="UTC").tz_convert(
         timezone
     )
-    at_noon = (local.hour == 12) & (local.minute == 0)
+    local_noon = np.asarray((local.hour == 12) & (local.minute == 0), dtype=bool)
     result = np.zeros(len(minutes), dtype=bool)
-    result[candidates[np.asarray(at_noon)]] = True
+    result[candidates[local_noon]] = True
     return result
-
-
-def to_minutes(times: pd.Series) -> npt.NDArray[np.int64]:
-    """UTC timestamps as whole minutes since the epoch."""
-    values = times.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return values // NANOSECONDS_PER_MINUTE
