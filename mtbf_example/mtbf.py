@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from mtbf_example.analysis import Failure, GatewayResult, select, sort_readings
 from mtbf_example.errors import MtbfError
@@ -32,40 +31,50 @@ from mtbf_example.schema import GATEWAY, MEASURES
 from toreador import bag_of_task, data_parallel_region, producer_consumer
 
 CHUNK_ROWS = 1440  # a day of minute readings per chunk
+COLUMNS = ("minute", *MEASURES)
 
 
-def day_chunks(readings):
+def gateway_columns(readings):
+    """One gateway's readings as plain arrays: cheap to send to a worker and to slice."""
+    return {name: readings[name].to_numpy() for name in COLUMNS}
+
+
+def day_chunks(columns):
     """Producer: one gateway's readings, in time order, a day-sized chunk at a time."""
-    for first in range(0, len(readings), CHUNK_ROWS):
-        yield readings.iloc[first : first + CHUNK_ROWS]
+    for first in range(0, len(columns["minute"]), CHUNK_ROWS):
+        yield {name: values[first : first + CHUNK_ROWS] for name, values in columns.items()}
 
 
 def detect_failures(chunk, timezone):
-    """Consumer: the failing rows of one chunk, per kind (battery, solar)."""
-    pdc = chunk["pdc"].to_numpy()
-    battery = battery_failing(
-        pdc, chunk["pcons"].to_numpy(), chunk["soc"].to_numpy(), chunk["pbatt"].to_numpy()
+    """Consumer: the failing readings of one chunk, per kind (battery, solar)."""
+    battery = battery_failing(chunk["pdc"], chunk["pcons"], chunk["soc"], chunk["pbatt"])
+    solar = solar_failing(chunk["minute"], chunk["pdc"], timezone)
+    return (
+        {name: values[battery] for name, values in chunk.items()},
+        {name: values[solar] for name, values in chunk.items()},
     )
-    solar = solar_failing(chunk["minute"].to_numpy(), pdc, timezone)
-    return chunk[battery], chunk[solar]
 
 
-def summarise(failing_rows):
+def joined(parts):
+    """The failing readings of every chunk, as one set of arrays."""
+    return {name: np.concatenate([part[name] for part in parts]) for name in COLUMNS}
+
+
+def summarise(failing):
     """One reduction: the MTBF of one kind of failure, with the failures for --verbose."""
     failures = tuple(
-        Failure(int(row.minute), float(row.pcons), float(row.pbatt), float(row.pdc), float(row.soc))
-        for row in failing_rows.itertuples(index=False)
+        Failure(int(minute), float(pcons), float(pbatt), float(pdc), float(soc))
+        for minute, pcons, pbatt, pdc, soc in zip(*(failing[name] for name in COLUMNS), strict=True)
     )
-    return mtbf(failing_rows["minute"].to_numpy(dtype=np.int64)), failures
+    return mtbf(failing["minute"].astype(np.int64)), failures
 
 
 def analyse_gateway(work, timezone):
     """Outer kernel: one gateway's MTBF for both kinds of failure."""
-    gateway, readings = work
-    detected = producer_consumer(day_chunks(readings), detect_failures, timezone)
-    columns = ["minute", *MEASURES]
-    battery_rows = pd.concat([d[0][columns] for d in detected], ignore_index=True)
-    solar_rows = pd.concat([d[1][columns] for d in detected], ignore_index=True)
+    gateway, columns = work
+    detected = producer_consumer(day_chunks(columns), detect_failures, timezone)
+    battery_rows = joined([battery for battery, _ in detected])
+    solar_rows = joined([solar for _, solar in detected])
     (battery, battery_failures), (solar, solar_failures) = bag_of_task(
         [battery_rows, solar_rows], [summarise, summarise]
     )
@@ -100,7 +109,10 @@ def main(argv):
     except (MtbfError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    work = [(str(gateway), part) for gateway, part in frame.groupby(GATEWAY, observed=True)]
+    work = [
+        (str(gateway), gateway_columns(part))
+        for gateway, part in frame.groupby(GATEWAY, observed=True)
+    ]
     results = data_parallel_region(work, analyse_gateway, arguments.timezone)
     sys.stdout.write(
         text_report(sorted(results, key=lambda r: r.gateway), period, arguments.verbose)
