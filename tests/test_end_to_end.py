@@ -225,3 +225,15 @@ def test_ctrl_c_stops_the_program_and_its_workers(write_program, tmp_path: Path)
     assert stderr.count("Traceback") == 1, "only the main program reports the interrupt"
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
+
+
+def test_failing_task_in_a_bag_names_its_datum_and_function(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import bag_of_task\n"
+        "def half(x):\n    return x / 2\n"
+        "def invert(x):\n    return 1 / x\n"
+        "print(bag_of_task([4, 0, 8], [half, invert, half]))\n"
+    )
+    got = run_script(compile_into(program, tmp_path / "out") / "Main.py", timeout=60)
+    assert got.returncode == 1 and got.stdout == ""
+    assert "failed on item 1: 0 (task 1, invert)" in got.stderr

@@ -7,6 +7,7 @@ import ast
 import hashlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,15 @@ def test_output_folder_is_self_contained(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Rating(gateway=" in result.stdout
+
+
+def test_the_engine_type_checks(tmp_path: Path) -> None:
+    out = compile_into(EXAMPLES / "nested.py", tmp_path / "out")
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "parallel_runtime.py"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout

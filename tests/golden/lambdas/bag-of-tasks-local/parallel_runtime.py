@@ -204,6 +204,7 @@ def _worker_main(tasks: Any, results: Any) -> None:
         recorder.offset = 0
         sys.stdout = recorder
         started = time.perf_counter()
+        message: tuple[Any, ...]
         try:
             values = apply_batch(kernel, repl, items, recorder)
         except (
@@ -215,7 +216,7 @@ def _worker_main(tasks: Any, results: Any) -> None:
                 batch_number,
                 "failed",
                 offset,
-                _short_repr(items[offset]),
+                _describe(kernel, repl, items[offset]),
                 _portable(error),
                 traceback.format_exc(),
                 recorder.take(),
@@ -230,6 +231,17 @@ def _worker_main(tasks: Any, results: Any) -> None:
                 recorder.take(),
             )
         results.put(_pickled_result(message, items))
+
+
+def _describe(kernel: Any, repl: tuple[Any, ...], item: Any) -> str:
+    """The item as the user knows it: for a bag of tasks, the task's datum, not its number."""
+    if kernel is _run_task:
+        return f"{_short_repr(repl[0][item])} (task {item}, {_function_name(repl[1][item])})"
+    return _short_repr(item)
+
+
+def _function_name(func: Any) -> str:
+    return str(getattr(func, "__qualname__", None) or type(func).__name__)
 
 
 def _short_repr(item: Any) -> str:
@@ -256,7 +268,7 @@ def _pickled_result(message: tuple[Any, ...], items: list[Any]) -> bytes:
             message[0],
             "failed",
             offset,
-            _short_repr(items[offset]),
+            _describe(None, (), items[offset]),
             problem,
             f"TypeError: {problem}",
             {k: v for k, v in outputs.items() if k <= offset},
