@@ -89,29 +89,40 @@ def select(
         raise MtbfError("the period is empty: --end is before --start")
     if start is not None or end is not None:
         frame = frame[(minutes >= first) & (minutes <= last)]
-    frame = frame.assign(**{GATEWAY: frame[GATEWAY].cat.remove_unused_categories()})
     return frame, Period(first, last)
 
 
 def sort_readings(frame: pd.DataFrame, readings: Readings) -> pd.DataFrame:
-    """Rows ordered by (gateway, minute); a gateway with two readings for a minute is bad data."""
-    codes = frame[GATEWAY].cat.codes.to_numpy().astype(np.int64)
+    """Rows grouped by gateway, each group in time order; a gateway with two readings for one
+    minute is bad data. Data already grouped that way (as files usually are) is not copied."""
+    codes = frame[GATEWAY].cat.codes.to_numpy()
     minutes = frame["minute"].to_numpy()
-    key = (codes << 40) + (minutes - (minutes.min() if len(minutes) else 0))
-    if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+    if not _grouped_in_time_order(codes, minutes):
+        key = (codes.astype(np.int64) << 40) + (minutes - minutes.min())
         order = np.argsort(key, kind="stable")
-        frame, key = frame.iloc[order], key[order]
-    duplicate = np.flatnonzero(key[1:] == key[:-1]) if len(key) > 1 else np.array([], int)
-    if len(duplicate):
-        first = int(duplicate[0])
+        frame = frame.iloc[order]
+        codes, minutes = codes[order], minutes[order]
+    same = (codes[1:] == codes[:-1]) & (minutes[1:] == minutes[:-1])
+    if same.any():
+        first = int(np.flatnonzero(same)[0])
         gateway = frame[GATEWAY].iat[first]
-        when = Period(0, 0).label(int(frame["minute"].iat[first]))
+        when = Period(0, 0).label(int(minutes[first]))
         raise MtbfError(
             f"gateway {gateway} has two readings for {when}: "
             f"{_where(frame, readings, first)} and "
             f"{_where(frame, readings, first + 1)}"
         )
     return frame
+
+
+def _grouped_in_time_order(codes: npt.NDArray[np.int8], minutes: npt.NDArray[np.int64]) -> bool:
+    """Each gateway's rows contiguous and never going back in time."""
+    if len(codes) < 2:
+        return True
+    changes = codes[1:] != codes[:-1]
+    if not bool(np.all(changes | (minutes[1:] >= minutes[:-1]))):
+        return False
+    return int(changes.sum()) + 1 == len(np.unique(codes))
 
 
 def _where(frame: pd.DataFrame, readings: Readings, position: int) -> str:

@@ -18,6 +18,7 @@ from .errors import DataError, MtbfError
 from .schema import COLUMNS, GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE, TIME
 
 SUFFIXES = (".csv", ".parquet", ".pq")
+BATCH_ROWS = 1 << 20  # Parquet is checked this many rows at a time
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,6 @@ def _read_typed_csv(path: Path) -> pd.DataFrame | None:
 def _read_raw(path: Path, fast: bool) -> tuple[pd.DataFrame, int]:
     """The file's table and the number of the first data row (for messages)."""
     shown = str(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            return pd.read_parquet(path), 1
-        except Exception as error:  # pyarrow raises many types for a damaged file
-            raise DataError(shown, f"cannot read Parquet file: {error}") from None
     if fast and path.stat().st_size > 0:
         typed = _read_typed_csv(path)
         if typed is not None:
@@ -119,17 +115,111 @@ def read_file(path: Path, source_number: int) -> pd.DataFrame:
     A CSV is first read on the fast, typed path; if anything is wrong with it, it is read
     again cell by cell as text, so that the error names the exact row and value.
     """
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(path, source_number)
     try:
-        return _validated(path, source_number, fast=True)
+        return _validated(str(path), *_read_raw(path, fast=True), source_number)
     except DataError:
-        if path.suffix.lower() != ".csv":
-            raise
-    return _validated(path, source_number, fast=False)
+        pass
+    return _validated(str(path), *_read_raw(path, fast=False), source_number)
 
 
-def _validated(path: Path, source_number: int, fast: bool) -> pd.DataFrame:
+def _read_parquet(path: Path, source_number: int) -> pd.DataFrame:
+    """A Parquet file, checked a batch at a time into columns allocated once, so that memory
+    stays near one compact copy of the data plus one batch."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     shown = str(path)
-    raw, first_row = _read_raw(path, fast)
+    try:
+        parquet = pq.ParquetFile(path)
+        missing = [c for c in COLUMNS if c not in parquet.schema_arrow.names]
+        if missing:
+            raise DataError(
+                shown, f"missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"
+            )
+        total = parquet.metadata.num_rows
+        if total == 0:
+            raise DataError(shown, "empty file: no readings")
+        builder = _ColumnBuilder(total, source_number)
+        pending: list[pa.RecordBatch] = []
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=list(COLUMNS)):
+            pending.append(batch)
+            if sum(len(b) for b in pending) >= BATCH_ROWS:
+                builder.add(
+                    _validated(
+                        shown,
+                        pa.Table.from_batches(pending).to_pandas(),
+                        builder.filled + 1,
+                        source_number,
+                    )
+                )
+                pending.clear()
+        if pending:
+            builder.add(
+                _validated(
+                    shown,
+                    pa.Table.from_batches(pending).to_pandas(),
+                    builder.filled + 1,
+                    source_number,
+                )
+            )
+    except DataError:
+        raise
+    except Exception as error:  # pyarrow raises many types for a damaged file
+        raise DataError(shown, f"cannot read Parquet file: {error}") from None
+    return builder.frame()
+
+
+class _ColumnBuilder:
+    """Columns allocated once and filled part by part; gateway ids coded as they come."""
+
+    def __init__(self, total: int, source_number: int) -> None:
+        self.columns = {
+            "minute": np.empty(total, np.int64),
+            **{m: np.empty(total, np.float64) for m in MEASURES},
+            "row": np.empty(total, np.int64),
+        }
+        self.codes = np.empty(total, np.int32)
+        self.names: dict[str, int] = {}
+        self.filled = 0
+        self.source_number = source_number
+
+    def add(self, part: pd.DataFrame) -> None:
+        end = self.filled + len(part)
+        gateways = part[GATEWAY].array
+        mapping = np.array(
+            [self.names.setdefault(str(c), len(self.names)) for c in gateways.categories],
+            dtype=np.int32,
+        )
+        self.codes[self.filled : end] = mapping[gateways.codes]
+        for name, values in self.columns.items():
+            values[self.filled : end] = part[name].to_numpy()
+        self.filled = end
+
+    def frame(self) -> pd.DataFrame:
+        size = self.filled
+        gateways = pd.Categorical.from_codes(self.codes[:size], categories=list(self.names))
+        columns = {name: values[:size] for name, values in self.columns.items()}
+        source = np.full(size, self.source_number, dtype=np.int16)
+        return pd.DataFrame({GATEWAY: gateways, **columns, "source": source}, copy=False)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames one after the other, their gateway categories united, column by column."""
+    if len(frames) == 1:
+        return frames[0]
+    gateways = union_categoricals([f[GATEWAY].array for f in frames])
+    columns = {
+        name: np.concatenate([f[name].to_numpy() for f in frames])
+        for name in frames[0].columns
+        if name != GATEWAY
+    }
+    return pd.DataFrame({GATEWAY: gateways, **columns}, copy=False)
+
+
+def _validated(shown: str, raw: pd.DataFrame, first_row: int, source_number: int) -> pd.DataFrame:
+    """Checked, compact columns of one table; ``first_row`` numbers its first row."""
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise DataError(
@@ -146,8 +236,10 @@ def _validated(path: Path, source_number: int, fast: bool) -> pd.DataFrame:
         )
         raise DataError(shown, "missing gateway id", row=_first_bad(bad, first_row))
     times = raw[TIME]
-    if pd.api.types.is_datetime64_any_dtype(times):
-        parsed = pd.to_datetime(times, utc=True)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        parsed = times.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(times):
+        parsed = times.dt.tz_localize("UTC")  # a naive timestamp column is taken as UTC
     else:
         parsed = pd.to_datetime(times.astype(str), format="ISO8601", utc=True, errors="coerce")
     if parsed.isna().any():
@@ -183,19 +275,14 @@ def _validated(path: Path, source_number: int, fast: bool) -> pd.DataFrame:
         columns[measure] = values.to_numpy(dtype=np.float64)
     columns["source"] = np.full(len(raw), source_number, dtype=np.int16)
     columns["row"] = np.arange(first_row, first_row + len(raw), dtype=np.int64)
-    return pd.DataFrame(columns)
+    del raw, times, parsed
+    return pd.DataFrame(columns, copy=False)
 
 
 def load_readings(path: Path) -> Readings:
     """Every reading under ``path``, gateways as a categorical column."""
     files = data_files(path)
-    frames = [read_file(file, number) for number, file in enumerate(files)]
-    if len(frames) == 1:
-        frame = frames[0]
-    else:
-        gateways = union_categoricals([f[GATEWAY].array for f in frames])
-        frame = pd.concat([f.drop(columns=GATEWAY) for f in frames], ignore_index=True)
-        frame.insert(0, GATEWAY, gateways)
+    frame = _concat([read_file(file, number) for number, file in enumerate(files)])
     return Readings(frame, tuple(str(f) for f in files))
 
 
