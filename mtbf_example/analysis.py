@@ -92,27 +92,54 @@ def select(
     return frame, Period(first, last)
 
 
-def sort_readings(frame: pd.DataFrame, readings: Readings) -> pd.DataFrame:
-    """Rows grouped by gateway, each group in time order; a gateway with two readings for one
-    minute is bad data. Data already grouped that way (as files usually are) is not copied."""
+def check_readings(frame: pd.DataFrame, readings: Readings) -> None:
+    """A gateway with two readings for one minute is bad data: say where both come from.
+
+    Data grouped by gateway in time order (as files usually are) is checked by comparing
+    neighbours; other data by counting (gateway, minute) pairs, without sorting it.
+    """
     codes = frame[GATEWAY].cat.codes.to_numpy()
     minutes = frame["minute"].to_numpy()
-    if not _grouped_in_time_order(codes, minutes):
-        key = (codes.astype(np.int64) << 40) + (minutes - minutes.min())
-        order = np.argsort(key, kind="stable")
-        frame = frame.iloc[order]
-        codes, minutes = codes[order], minutes[order]
-    same = (codes[1:] == codes[:-1]) & (minutes[1:] == minutes[:-1])
-    if same.any():
-        first = int(np.flatnonzero(same)[0])
-        gateway = frame[GATEWAY].iat[first]
-        when = Period(0, 0).label(int(minutes[first]))
-        raise MtbfError(
-            f"gateway {gateway} has two readings for {when}: "
-            f"{_where(frame, readings, first)} and "
-            f"{_where(frame, readings, first + 1)}"
-        )
-    return frame
+    if _grouped_in_time_order(codes, minutes):
+        same = np.flatnonzero((codes[1:] == codes[:-1]) & (minutes[1:] == minutes[:-1]))
+        if len(same):
+            _duplicate(frame, readings, int(same[0]), int(same[0]) + 1)
+        return
+    span = int(minutes.max() - minutes.min()) + 1
+    key = codes.astype(np.int64) * span + (minutes - minutes.min())
+    if (int(codes.max()) + 1) * span <= 4 * len(key) + 1_000_000:
+        counts = np.bincount(key)  # a dense (gateway, minute) grid: one pass, no hashing
+        clash = np.flatnonzero(counts > 1)
+        if not len(clash):
+            return
+        both = np.flatnonzero(key == clash[0])
+    else:
+        repeated = pd.Series(key).duplicated(keep=False).to_numpy()
+        if not repeated.any():
+            return
+        first = int(np.flatnonzero(repeated)[0])
+        both = np.flatnonzero(key == key[first])
+    _duplicate(frame, readings, int(both[0]), int(both[1]))
+
+
+def _duplicate(frame: pd.DataFrame, readings: Readings, first: int, second: int) -> None:
+    gateway = frame[GATEWAY].iat[first]
+    when = Period(0, 0).label(int(frame["minute"].iat[first]))
+    raise MtbfError(
+        f"gateway {gateway} has two readings for {when}: "
+        f"{_where(frame, readings, first)} and {_where(frame, readings, second)}"
+    )
+
+
+def sort_readings(frame: pd.DataFrame, readings: Readings) -> pd.DataFrame:
+    """Rows grouped by gateway, each group in time order (checked for duplicates first); data
+    already in that order is not copied."""
+    check_readings(frame, readings)
+    codes = frame[GATEWAY].cat.codes.to_numpy()
+    minutes = frame["minute"].to_numpy()
+    if _grouped_in_time_order(codes, minutes):
+        return frame
+    return frame.iloc[np.lexsort((minutes, codes))]
 
 
 def _grouped_in_time_order(codes: npt.NDArray[np.int8], minutes: npt.NDArray[np.int64]) -> bool:
@@ -130,25 +157,37 @@ def _where(frame: pd.DataFrame, readings: Readings, position: int) -> str:
     return f"{source}:{int(frame['row'].iat[position])}"
 
 
-def _failures(
-    frame: pd.DataFrame, mask: npt.NDArray[np.bool_], lo: int, hi: int, verbose: bool
-) -> tuple[Mtbf, tuple[Failure, ...]]:
-    positions = lo + np.flatnonzero(mask[lo:hi])
-    minutes = frame["minute"].to_numpy()[positions]
-    details: tuple[Failure, ...] = ()
-    if verbose:
-        values = {m: frame[m].to_numpy()[positions] for m in MEASURES}
-        details = tuple(
-            Failure(int(minutes[i]), *(float(values[m][i]) for m in MEASURES))
-            for i in range(len(positions))
-        )
-    return mtbf(minutes), details
+def _by_gateway(
+    frame: pd.DataFrame, mask: npt.NDArray[np.bool_], verbose: bool
+) -> dict[int, tuple[Mtbf, tuple[Failure, ...]]]:
+    """MTBF per gateway code of the failing rows in ``mask``; only those rows are sorted."""
+    codes = frame[GATEWAY].cat.codes.to_numpy()
+    minutes = frame["minute"].to_numpy()
+    positions = np.flatnonzero(mask)
+    positions = positions[np.lexsort((minutes[positions], codes[positions]))]
+    failing_codes = codes[positions]
+    bounds = np.flatnonzero(np.diff(failing_codes)) + 1
+    results = {}
+    for group in np.split(positions, bounds) if len(positions) else []:
+        details: tuple[Failure, ...] = ()
+        if verbose:
+            values = {m: frame[m].to_numpy()[group] for m in MEASURES}
+            details = tuple(
+                Failure(int(minutes[p]), *(float(values[m][i]) for m in MEASURES))
+                for i, p in enumerate(group.tolist())
+            )
+        results[int(codes[group[0]])] = (mtbf(minutes[group]), details)
+    return results
 
 
 def analyse(
     frame: pd.DataFrame, timezone: str = "UTC", verbose: bool = False
 ) -> list[GatewayResult]:
-    """MTBF per gateway and kind, gateways sorted; ``frame`` sorted by (gateway, minute)."""
+    """MTBF per gateway and kind, gateways sorted by id; rows in any order.
+
+    The rules are masks over every row at once; only the failing rows are then sorted, by
+    gateway and minute, so no full sort of the data is needed.
+    """
     pdc = frame["pdc"].to_numpy()
     battery = battery_failing(
         pdc, frame["pcons"].to_numpy(), frame["soc"].to_numpy(), frame["pbatt"].to_numpy()
@@ -156,16 +195,17 @@ def analyse(
     solar = solar_failing(frame["minute"].to_numpy(), pdc, timezone)
     codes = frame[GATEWAY].cat.codes.to_numpy()
     names = frame[GATEWAY].cat.categories
-    bounds = np.flatnonzero(np.diff(codes)) + 1
-    starts = np.concatenate(([0], bounds)) if len(codes) else np.array([], int)
-    ends = np.concatenate((bounds, [len(codes)])) if len(codes) else np.array([], int)
+    present = np.flatnonzero(np.bincount(codes, minlength=len(names)) if len(codes) else [])
+    battery_results = _by_gateway(frame, battery, verbose)
+    solar_results = _by_gateway(frame, solar, verbose)
+    none = (mtbf(np.array([], dtype=np.int64)), ())
     results = []
-    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-        battery_mtbf, battery_details = _failures(frame, battery, lo, hi, verbose)
-        solar_mtbf, solar_details = _failures(frame, solar, lo, hi, verbose)
+    for code in present:
+        battery_mtbf, battery_details = battery_results.get(int(code), none)
+        solar_mtbf, solar_details = solar_results.get(int(code), none)
         results.append(
             GatewayResult(
-                str(names[codes[lo]]), battery_mtbf, solar_mtbf, battery_details, solar_details
+                str(names[code]), battery_mtbf, solar_mtbf, battery_details, solar_details
             )
         )
     return sorted(results, key=lambda r: r.gateway)

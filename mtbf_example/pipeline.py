@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .analysis import GatewayResult, Period, analyse, parse_moment, select, sort_readings
+from .analysis import GatewayResult, Period, analyse, check_readings, parse_moment, select
 from .data import Readings, load_readings
 from .errors import MtbfError
 
@@ -38,5 +38,5 @@ def run_analysis(
     first = parse_moment(start, "--start") if start else None
     last = parse_moment(end, "--end") if end else None
     frame, period = select(readings, first, last, gateways)
-    frame = sort_readings(frame, readings)
+    check_readings(frame, readings)
     return analyse(frame, timezone, verbose), period

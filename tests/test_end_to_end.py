@@ -132,12 +132,26 @@ def test_verify_mode_reports_equal_and_differences(write_program, tmp_path: Path
     assert "-['A']" in report and "+tampered ['A']" in report
 
 
-def test_unpicklable_item_fails_loudly_naming_it(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unpicklable_items_of_a_list_are_inherited(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     program = write_program(
         "import threading\nfrom toreador import data_parallel_region\n"
         "def kind(x):\n    return type(x).__name__\n"
+        "items = [1, 2, threading.Lock(), 4] * 50\n"
+        "print(data_parallel_region(items, kind)[:4])\n"
+    )
+    expected = run_script(program)
+    assert expected.stdout.strip() == "['int', 'int', 'lock', 'int']"
+    for pattern in ("mapreduce", "bag-of-tasks"):
+        out = compile_into(program, tmp_path / pattern, pattern)
+        assert run_script(out / "Main.py", timeout=60).stdout == expected.stdout
+
+
+def test_unpicklable_streamed_item_fails_loudly_naming_it(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import threading\nfrom toreador import producer_consumer\n"
+        "def kind(x):\n    return type(x).__name__\n"
         "items = [1, 2, threading.Lock(), 4]\n"
-        "print(data_parallel_region(items, kind))\n"
+        "print(producer_consumer(items, kind))\n"
     )
     assert run_script(program).stdout.strip() == "['int', 'int', 'lock', 'int']"
     got = run_script(compile_into(program, tmp_path / "out") / "Main.py", timeout=60)

@@ -87,3 +87,22 @@ def test_bad_row_in_one_file_of_a_folder_names_that_file(tmp_path: Path) -> None
     result = run_module("analyse", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {tmp_path / 'b.csv'}:2: non-numeric value 'x'")
+
+
+@pytest.mark.parametrize(
+    "far_time",
+    [
+        pytest.param("2017-06-04T10:00:00Z", id="dense-grid"),
+        pytest.param("2031-01-01T00:00:00Z", id="sparse-hash"),
+    ],
+)
+def test_duplicate_in_shuffled_rows_names_both_rows(far_time: str, tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text(
+        HEADER + GOOD + GOOD.replace("G1,", "G2,") + f"G2,{far_time},1,0.5,2,50\n" + GOOD
+    )
+    result = run_module("analyse", str(data))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: gateway G1 has two readings for 2017-06-04 09:00:00: {data}:2 and {data}:5"
+    )

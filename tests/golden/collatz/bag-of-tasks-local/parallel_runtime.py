@@ -28,7 +28,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 TARGET_BATCH_SECONDS = 0.05
@@ -176,7 +176,13 @@ def _can_fork() -> bool:
 
 # What the forked workers inherit: set just before they are forked, cleared after the run.
 _INHERITED: (
-    tuple[Callable[..., Any], tuple[Any, ...], Callable[..., list[Any]]] | None
+    tuple[
+        Callable[..., Any],
+        tuple[Any, ...],
+        Callable[..., list[Any]],
+        Sequence[Any] | None,
+    ]
+    | None
 ) = None
 
 
@@ -187,7 +193,7 @@ def _worker_main(tasks: Any, results: Any) -> None:
         signal.SIGINT, signal.SIG_IGN
     )  # Ctrl-C is the main program's to handle
     assert _INHERITED is not None
-    kernel, repl, apply_batch = _INHERITED
+    kernel, repl, apply_batch, sequence = _INHERITED
     recorder = _OutputRecorder()
     real_stdout = sys.stdout
     parent = os.getppid()
@@ -200,7 +206,11 @@ def _worker_main(tasks: Any, results: Any) -> None:
             continue
         if task is None:
             return
-        batch_number, items = task[0], pickle.loads(task[1])
+        batch_number, payload = task[0], pickle.loads(task[1])
+        # a split of an inherited list arrives as (start, stop): the items never travel
+        items: Sequence[Any] = payload
+        if isinstance(payload, tuple) and sequence is not None:
+            items = sequence[payload[0] : payload[1]]
         recorder.offset = 0
         sys.stdout = recorder
         started = time.perf_counter()
@@ -252,7 +262,7 @@ def _short_repr(item: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _pickled_result(message: tuple[Any, ...], items: list[Any]) -> bytes:
+def _pickled_result(message: tuple[Any, ...], items: Sequence[Any]) -> bytes:
     """Pickle a worker's answer here, so that a result that cannot travel is reported as the
     failure of its item instead of vanishing in the queue's feeder thread."""
     try:
@@ -342,6 +352,13 @@ class _ParallelRun:
         self.region, self.steps, self.kernel, self.repl = region, steps, kernel, repl
         self.workers, self.size = workers, size
         self.capture_producer = not isinstance(items, _SEQUENCE_TYPES)
+        # A list (or tuple) is inherited by the forked workers, which are then sent index
+        # ranges: no item is pickled. The producer-consumer pattern streams items instead.
+        self.sequence: Sequence[Any] | None = (
+            items
+            if isinstance(items, list | tuple) and region.pattern != "producer-consumer"
+            else None
+        )
         self.source: Iterator[Any] = steps.source(items)
         self.exhausted = False
         self.next_index = 0
@@ -364,8 +381,14 @@ class _ParallelRun:
             wanted = min(wanted, MAX_BATCH_BYTES / self.per_item_bytes)
         return max(1, min(MAX_BATCH, int(wanted)))
 
-    def _pull_batch(self) -> list[Any]:
+    def _pull_batch(self) -> Sequence[Any]:
         wanted = self._batch_size()
+        if self.sequence is not None:
+            stop = min(len(self.sequence), self.next_index + wanted)
+            split = range(self.next_index, stop)
+            self.next_index = stop
+            self.exhausted = stop == len(self.sequence)
+            return split
         batch: list[Any] = []
         recorder = _OutputRecorder() if self.capture_producer else None
         real_stdout = sys.stdout
@@ -401,7 +424,7 @@ class _ParallelRun:
         results = context.Queue()
         sys.stdout.flush()
         sys.stderr.flush()
-        _INHERITED = (self.kernel, self.repl, self.steps.apply_batch)
+        _INHERITED = (self.kernel, self.repl, self.steps.apply_batch, self.sequence)
         processes = [
             context.Process(target=_worker_main, args=(tasks, results), daemon=True)
             for _ in range(self.workers)
@@ -467,9 +490,13 @@ class _ParallelRun:
         return ordered
 
     def _pickled_batch(
-        self, number: int, start: int, batch: list[Any]
+        self, number: int, start: int, batch: Sequence[Any]
     ) -> tuple[int, bytes]:
         """Pickle a batch here: an item that cannot reach a worker fails loudly, named."""
+        if isinstance(
+            batch, range
+        ):  # a split of the inherited list: only its bounds travel
+            return number, pickle.dumps((batch.start, batch.stop))
         try:
             payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:
