@@ -42,6 +42,7 @@ def generate(
     truth: Annotated[Path | None, typer.Option(help="Write the injected failures here.")] = None,
 ) -> None:
     """Generate synthetic homes with failures injected at known minutes."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from .generate import generate as make
@@ -50,7 +51,7 @@ def generate(
     if out.suffix.lower() not in ("", ".csv", ".parquet"):
         raise _fail(ValueError(f"{out}: use a .csv or .parquet file, or a folder"))
     truths = {}
-    with Progress(transient=True, console=None) as progress:
+    with Progress(transient=True, console=Console(stderr=True)) as progress:  # stdout stays clean
         task = progress.add_task(f"generating {homes} homes x {days} days", total=homes)
         for gateway, home_truth in make(out, homes, days, seed, start):
             truths[gateway] = home_truth

@@ -27,7 +27,6 @@ import queue
 import signal
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -221,6 +220,8 @@ def _worker_main(tasks: Any, results: Any) -> None:
             BaseException
         ) as error:  # the reference would stop here: report, never drop
             sys.stdout = real_stdout
+            import traceback
+
             offset = recorder.offset
             message = (
                 batch_number,
@@ -352,11 +353,13 @@ class _ParallelRun:
         self.region, self.steps, self.kernel, self.repl = region, steps, kernel, repl
         self.workers, self.size = workers, size
         self.capture_producer = not isinstance(items, _SEQUENCE_TYPES)
-        # A list (or tuple) is inherited by the forked workers, which are then sent index
-        # ranges: no item is pickled. The producer-consumer pattern streams items instead.
+        # A list, tuple or range is inherited by the forked workers, which are then sent
+        # index ranges: no item is pickled, and the main process does no work per item.
+        # The producer-consumer pattern streams its items through the queue instead.
         self.sequence: Sequence[Any] | None = (
             items
-            if isinstance(items, list | tuple) and region.pattern != "producer-consumer"
+            if isinstance(items, list | tuple | range)
+            and region.pattern != "producer-consumer"
             else None
         )
         self.source: Iterator[Any] = steps.source(items)
