@@ -26,7 +26,6 @@ from .diagnostics import CompileError, Diagnostic
 from .scope_index import FoundCall, ScopeIndex, build_index
 from .source import SourceFile
 
-KERNEL_POSITION = {"data_parallel_region": 1, "producer_consumer": 1, "bag_of_task": 1}
 KEYWORDS = {
     "data_parallel_region": ("distr", "func"),
     "producer_consumer": ("producer", "consumer"),

@@ -13,8 +13,6 @@ from typing import Any
 
 import jinja2
 
-SKELETONS = Path(__file__).resolve().parent.parent / "skeletons"
-
 
 def _skeleton_dir() -> Path:
     import toreador.skeletons

@@ -108,11 +108,6 @@ class _OutputRecorder(io.TextIOBase):
         return chunks
 
 
-def in_worker() -> bool:
-    """True inside a worker process: nested regions then run sequentially."""
-    return _IN_WORKER
-
-
 def worker_count(requested: int) -> int:
     """Workers for a region: the deployment model's number, else the machine's cores."""
     if requested > 0:
