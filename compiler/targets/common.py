@@ -1,0 +1,78 @@
+"""What every target writes the same way: Main.py and the shared module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..plan import ParallelPlan, RegionPlan
+from ..render import header_lines, render_skeleton
+from ..transform import TransformedProgram
+
+
+@dataclass(frozen=True)
+class RegionConstant:
+    """One region as the shared module declares it: ``constant = Region(**arguments)``."""
+
+    constant: str
+    arguments: tuple[tuple[str, Any], ...]
+
+
+def base_arguments(region: RegionPlan) -> list[tuple[str, Any]]:
+    return [
+        ("label", region.label),
+        ("primitive", region.primitive),
+        ("pattern", region.pattern),
+        ("kernel", region.kernel),
+        ("workers", region.workers),
+    ]
+
+
+def header_for(plan: ParallelPlan) -> Callable[[str], str]:
+    def header(role: str) -> str:
+        return header_lines(
+            plan.source_name, plan.source_sha256, plan.compiler_version, plan.target, role
+        )
+
+    return header
+
+
+def program_files(
+    plan: ParallelPlan,
+    program: TransformedProgram,
+    runtime_module: str,
+    region_arguments: Callable[[RegionPlan], list[tuple[str, Any]]] = base_arguments,
+) -> dict[str, str]:
+    """Main.py (always) and the shared module (when there are regions)."""
+    header = header_for(plan)
+    files = {
+        "Main.py": render_skeleton(
+            "common/Main.py.j2",
+            {
+                "header": header("The program itself; run it as you would run the source."),
+                "prologue": program.main_prologue.rstrip("\n"),
+                "leading_imports": program.main_leading_imports.rstrip("\n"),
+                "uses_runtime": program.uses_runtime,
+                "runtime_module": runtime_module,
+                "shared_module": plan.shared_module,
+                "imports": program.main_imports,
+                "body": program.main_body.rstrip("\n"),
+            },
+        )
+    }
+    if plan.regions:
+        regions = [RegionConstant(r.constant, tuple(region_arguments(r))) for r in plan.regions]
+        files[f"{plan.shared_module}.py"] = render_skeleton(
+            "common/shared.py.j2",
+            {
+                "header": header("Shared definitions: imported by Main.py and by the workers."),
+                "prologue": program.shared_prologue.rstrip("\n"),
+                "source_name": plan.source_name,
+                "uses_runtime": program.shared_uses_runtime,
+                "runtime_module": runtime_module,
+                "regions": regions,
+                "body": program.shared_body.rstrip("\n"),
+            },
+        )
+    return files
