@@ -347,9 +347,9 @@ class _Analysis:
         if isinstance(definition, cst.Lambda):
             base = f"lambda_line_{line}"
         else:
-            base = definition.name.value
-            if base in self.global_names:
-                base = f"{base}_line_{line}"
+            # A new name: the nested definition stays where it is in Main.py, and its local
+            # name there would shadow an import of the same name.
+            base = f"{definition.name.value}_line_{line}"
         taken = self.global_names | {h.name for h in self.hoisted}
         hoisted_name = base
         while hoisted_name in taken:

@@ -24,8 +24,11 @@ SOURCES = {
 UPDATE_COMMAND = ".venv/bin/python -m tests.golden_cases --update"
 
 
-def generate(case: str, pattern: str, into: Path) -> Path:
-    return compile_into(SOURCES[case], into / case / f"{pattern}-local", pattern)
+TARGET_PATTERNS = [(pattern, "local") for pattern in PATTERNS] + [("mapreduce", "hadoop")]
+
+
+def generate(case: str, pattern: str, into: Path, target: str = "local") -> Path:
+    return compile_into(SOURCES[case], into / case / f"{pattern}-{target}", pattern, target)
 
 
 def compare(expected: Path, actual: Path) -> str:
@@ -43,8 +46,8 @@ def update() -> None:
     if GOLDEN.exists():
         shutil.rmtree(GOLDEN)
     for case in CASES:
-        for pattern in PATTERNS:
-            generate(case, pattern, GOLDEN)
+        for pattern, target in TARGET_PATTERNS:
+            generate(case, pattern, GOLDEN, target)
     print(f"golden folders rewritten under {GOLDEN}")
 
 

@@ -129,7 +129,7 @@ def test_lambda_and_nested_function_are_hoisted() -> None:
         "    d([1], lambda x: x * K)\n"
         "    d([1], g)\n"
     )
-    assert [h.name for h in analysis.hoisted] == ["lambda_line_6", "g"]
+    assert [h.name for h in analysis.hoisted] == ["lambda_line_6", "g_line_4"]
     assert "K" in analysis.moved_names
 
 

@@ -39,13 +39,16 @@ def reference(name: str) -> subprocess.CompletedProcess[str]:
     return run_script(EXAMPLES / name, *CASES[name])
 
 
-@pytest.mark.parametrize("pattern", PATTERNS)
+TARGET_PATTERNS = [("local", pattern) for pattern in PATTERNS] + [("hadoop", "auto")]
+
+
+@pytest.mark.parametrize(("target", "pattern"), TARGET_PATTERNS)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_generated_program_prints_what_the_reference_prints(
-    name: str, pattern: str, tmp_path: Path
+    name: str, target: str, pattern: str, tmp_path: Path
 ) -> None:
     expected = reference(name)
-    out = compile_into(EXAMPLES / name, tmp_path / "out", pattern)
+    out = compile_into(EXAMPLES / name, tmp_path / "out", pattern, target)
     got = run_script(out / "Main.py", *CASES[name])
     assert got.stdout == expected.stdout
     assert got.returncode == expected.returncode

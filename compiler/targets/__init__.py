@@ -23,7 +23,7 @@ class TargetInfo:
 ALL_PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
 TARGETS: dict[str, TargetInfo] = {
     "local": TargetInfo("local", ALL_PATTERNS, "local", "processes on this machine"),
-    "hadoop": TargetInfo("hadoop", ("mapreduce",), None, "Hadoop Streaming"),
+    "hadoop": TargetInfo("hadoop", ("mapreduce",), "hadoop", "Hadoop Streaming"),
     "spark": TargetInfo("spark", ALL_PATTERNS, None, "PySpark, local mode or a cluster"),
     "docker": TargetInfo("docker", ALL_PATTERNS, None, "containers on a Docker engine"),
 }

@@ -36,9 +36,20 @@ def test_sequential_flagship_prints_the_analyse_report(data: Path, arguments: li
     assert flagship.stdout.count("For Gateway") == 5
 
 
-@pytest.mark.parametrize("pattern", ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"])
-def test_compiled_flagship_prints_the_same_report(data: Path, pattern: str, tmp_path: Path) -> None:
-    out = compile_into(FLAGSHIP, tmp_path / "out", pattern)
+@pytest.mark.parametrize(
+    ("target", "pattern"),
+    [
+        ("local", "auto"),
+        ("local", "mapreduce"),
+        ("local", "producer-consumer"),
+        ("local", "bag-of-tasks"),
+        ("hadoop", "auto"),
+    ],
+)
+def test_compiled_flagship_prints_the_same_report(
+    data: Path, target: str, pattern: str, tmp_path: Path
+) -> None:
+    out = compile_into(FLAGSHIP, tmp_path / "out", pattern, target)
     manifest = json.loads((out / "manifest.json").read_text())
     assert [(r["primitive"], r["nested"]) for r in manifest["regions"]] == [
         ("producer_consumer", True),

@@ -48,7 +48,7 @@ def lambda_line_12(x):
     return x * BASE
 
 
-def add_base(x):
+def add_base_line_9(x):
     return x + BASE
 
 

@@ -12,7 +12,7 @@ from lambdas_shared import (
     REGION_POW_LINE_16,
     BASE,
     lambda_line_12,
-    add_base,
+    add_base_line_9,
     lambda_line_14,
 )
 
@@ -22,10 +22,12 @@ def main():
         return x + BASE
 
     print(run_region(REGION_DATA_PARALLEL_REGION_LINE_12, range(8), lambda_line_12))
-    print(run_region(REGION_ADD_BASE_LINE_13, range(8), add_base))
+    print(run_region(REGION_ADD_BASE_LINE_13, range(8), add_base_line_9))
     print(
         run_region(
-            REGION_BAG_OF_TASK_LINE_14, [1, 2, 3], [lambda_line_14, str, add_base]
+            REGION_BAG_OF_TASK_LINE_14,
+            [1, 2, 3],
+            [lambda_line_14, str, add_base_line_9],
         )
     )
     scale = 4

@@ -1,0 +1,139 @@
+"""The hadoop target: the line protocol, the generated Mapper.py and Reducer.py as streaming
+programs, and the local streaming runner (several reducers, order, failures)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toreador.compiler.deploy_model import load_model
+
+from .helpers import EXAMPLES, compile_into, run_script
+
+ITEMS = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(), st.binary()
+    ),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(scope="module")
+def hadoop_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compile_into(
+        EXAMPLES / "tricky_strings.py", tmp_path_factory.mktemp("hadoop") / "out", target="hadoop"
+    )
+
+
+@pytest.fixture(scope="module")
+def protocol(hadoop_out: Path) -> Any:
+    sys.path.insert(0, str(hadoop_out))
+    import streaming_protocol
+
+    yield streaming_protocol
+    sys.path.remove(str(hadoop_out))
+    sys.modules.pop("streaming_protocol", None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(items=st.lists(ITEMS, max_size=20))
+def test_line_protocol_survives_any_item(protocol: Any, items: list[Any]) -> None:
+    lines = [protocol.record(position, item) for position, item in enumerate(items)]
+    assert all(line.count("\n") == 1 and line.count("\t") == 1 for line in lines)
+    assert sorted(lines) == lines  # text order of keys is input order
+    decoded = [protocol.decode(value) for _, value in protocol.read_records(lines)]
+    assert decoded == items
+
+
+def test_keys_sort_as_positions(protocol: Any) -> None:
+    keys = [protocol.key_of(n) for n in (0, 9, 10, 99, 100, 123_456_789)]
+    assert sorted(keys) == keys
+
+
+def test_mapper_and_reducer_are_streaming_programs(
+    hadoop_out: Path, protocol: Any, tmp_path: Path
+) -> None:
+    job = tmp_path / "job.txt"
+    job.write_text(protocol.encode((repr, (), "test")) + "\n")
+    lines = "".join(protocol.record(n, item) for n, item in enumerate(["a\tb", "c\nd", "\x00"]))
+    mapped = subprocess.run(
+        [sys.executable, str(hadoop_out / "Mapper.py")],
+        input=lines,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TOREADOR_JOB": str(job), "PATH": "/usr/bin:/bin"},
+    )
+    outcomes = [protocol.decode(v) for _, v in protocol.read_records(mapped.stdout.splitlines())]
+    assert [o[:2] for o in outcomes] == [
+        ("done", "'a\\tb'"),
+        ("done", "'c\\nd'"),
+        ("done", "'\\x00'"),
+    ]
+    reduced = subprocess.run(
+        [sys.executable, str(hadoop_out / "Reducer.py")],
+        input=mapped.stdout,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert reduced.stdout == mapped.stdout
+    unsorted = "".join(reversed(mapped.stdout.splitlines(keepends=True)))
+    refused = subprocess.run(
+        [sys.executable, str(hadoop_out / "Reducer.py")],
+        input=unsorted,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0 and "not sorted or duplicated" in refused.stderr
+
+
+def test_several_reducers_keep_input_order(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def square(x):\n    return x * x\n"
+        "print(data_parallel_region(list(range(5000)), square) == "
+        "[x * x for x in range(5000)])\n"
+    )
+    model = tmp_path / "m.toml"
+    model.write_text("[local]\nworkers = 3\n[hadoop]\nreducers = 4\n")
+    out = compile_into(program, tmp_path / "out", target="hadoop", model=load_model(model))
+    got = run_script(out / "Main.py")
+    assert got.stdout == "True\n", got.stderr
+    assert "running Mapper.py and Reducer.py with the local streaming runner" in got.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["patterns"] == ["mapreduce"] and manifest["target"] == "hadoop"
+    region_line = (out / "program_shared.py").read_text()
+    assert "reducers=4" in region_line
+
+
+def test_deployment_script_is_valid_bash(hadoop_out: Path) -> None:
+    script = hadoop_out / "run_hadoop.sh"
+    assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+    text = script.read_text()
+    assert "-D mapreduce.job.reduces=2" in text and '-mapper "python3 Mapper.py"' in text
+
+
+def test_unpicklable_local_kernel_is_refused_clearly(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def main(k):\n    f = (lambda x: x + k) if k else str\n"
+        "    print(data_parallel_region([1, 2], f))\n"
+        "main(1)\n"
+    )
+    got = run_script(compile_into(program, tmp_path / "out", target="hadoop") / "Main.py")
+    assert got.returncode == 1
+    assert "cannot be sent to Hadoop tasks" in got.stderr
