@@ -48,13 +48,23 @@ def protocol(hadoop_out: Path) -> Any:
 
 
 @settings(max_examples=200, deadline=None)
-@given(items=st.lists(ITEMS, max_size=20))
-def test_line_protocol_survives_any_item(protocol: Any, items: list[Any]) -> None:
-    lines = [protocol.record(position, item) for position, item in enumerate(items)]
+@given(items=st.lists(ITEMS, max_size=20), first=st.integers(0, 10**9))
+def test_line_protocol_survives_any_item(protocol: Any, items: list[Any], first: int) -> None:
+    lines = [protocol.record(first + position, item) for position, item in enumerate(items)]
+    lines += list(protocol.batch_records(first + len(items), items or [None]))
     assert all(line.count("\n") == 1 and line.count("\t") == 1 for line in lines)
-    assert sorted(lines) == lines  # text order of keys is input order
+    assert lines[: len(items)] == sorted(lines[: len(items)])  # text order of keys = input order
     decoded = [protocol.decode(value) for _, value in protocol.read_records(lines)]
-    assert decoded == items
+    assert decoded == [*items, items or [None]]
+
+
+def test_large_batches_are_split_into_records_that_fit(protocol: Any) -> None:
+    items = [b"x" * 1_000_000 for _ in range(10)]
+    lines = list(protocol.batch_records(7, items))
+    assert len(lines) > 1
+    keys = [int(line.partition("\t")[0]) for line in lines]
+    assert keys[0] == 7 and keys == sorted(keys)
+    assert [x for line in lines for x in protocol.decode(line.partition("\t")[2])] == items
 
 
 def test_keys_sort_as_positions(protocol: Any) -> None:
@@ -67,7 +77,8 @@ def test_mapper_and_reducer_are_streaming_programs(
 ) -> None:
     job = tmp_path / "job.txt"
     job.write_text(protocol.encode((repr, (), "test")) + "\n")
-    lines = "".join(protocol.record(n, item) for n, item in enumerate(["a\tb", "c\nd", "\x00"]))
+    lines = "".join(protocol.batch_records(0, ["a\tb", "c\nd"]))
+    lines += "".join(protocol.batch_records(2, ["\x00"]))
     mapped = subprocess.run(
         [sys.executable, str(hadoop_out / "Mapper.py")],
         input=lines,
@@ -76,11 +87,11 @@ def test_mapper_and_reducer_are_streaming_programs(
         check=True,
         env={"TOREADOR_JOB": str(job), "PATH": "/usr/bin:/bin"},
     )
-    outcomes = [protocol.decode(v) for _, v in protocol.read_records(mapped.stdout.splitlines())]
-    assert [o[:2] for o in outcomes] == [
-        ("done", "'a\\tb'"),
-        ("done", "'c\\nd'"),
-        ("done", "'\\x00'"),
+    records = list(protocol.read_records(mapped.stdout.splitlines()))
+    assert [key for key, _ in records] == ["000000000000", "000000000002"]
+    assert [protocol.decode(value) for _, value in records] == [
+        ("done", ["'a\\tb'", "'c\\nd'"], {}),
+        ("done", ["'\\x00'"], {}),
     ]
     reduced = subprocess.run(
         [sys.executable, str(hadoop_out / "Reducer.py")],

@@ -4,11 +4,12 @@
 # Do not edit: change the source and compile again.
 """The line protocol between Main.py, Mapper.py and Reducer.py (Hadoop Streaming's contract).
 
-Every record is one line: ``key<TAB>value``. The key is the item's position, zero-padded so
-that sorting keys as text sorts them by position; the value is the pickled object in base64,
-which holds no tab and no newline whatever the item is (tabs, newlines, NUL, non-ASCII, any
-picklable object). A mapper's value is the outcome of one item: its result, or its failure,
-with what the kernel printed.
+Every record is one line: ``key<TAB>value``. The key is the position of the record's first
+item, zero-padded so that sorting keys as text sorts records in input order; the value is a
+pickled batch of consecutive items in base64, which holds no tab and no newline whatever the
+items are (tabs, newlines, NUL, non-ASCII, any picklable object). Batches keep the cost per
+item small; they stay under MAX_RECORD_BYTES. A mapper's value is the outcome of its batch:
+the results, or the first failure, with what the kernel printed for each item.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import base64
 import io
 import pickle
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import Any
 
 KEY_DIGITS = 12
+BATCH_ITEMS = 512
+MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 
 def key_of(position: int) -> str:
@@ -41,6 +44,18 @@ def record(position: int, value: Any) -> str:
     return f"{key_of(position)}\t{encode(value)}\n"
 
 
+def batch_records(first: int, items: list[Any]) -> Iterator[str]:
+    """Lines for consecutive items starting at position ``first``; a batch whose pickle is
+    too large is halved until it fits (a single item always makes a record)."""
+    payload = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(payload) > MAX_RECORD_BYTES and len(items) > 1:
+        middle = len(items) // 2
+        yield from batch_records(first, items[:middle])
+        yield from batch_records(first + middle, items[middle:])
+        return
+    yield f"{key_of(first)}\t{base64.b64encode(payload).decode('ascii')}\n"
+
+
 def read_records(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
     """(key, encoded value) for every non-empty line; the tab splits at the first tab only."""
     for line in lines:
@@ -50,5 +65,23 @@ def read_records(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
             yield key, value
 
 
-class ItemOutput(io.StringIO):
-    """Stands in for sys.stdout while a kernel runs: stdout is the protocol's channel."""
+class ItemOutput(io.TextIOBase):
+    """Stands in for sys.stdout while kernels run (stdout is the protocol's channel) and files
+    what is printed under the item being processed."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.chunks: dict[int, list[str]] = {}
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            self.chunks.setdefault(self.offset, []).append(text)
+        return len(text)
+
+    def take(self) -> dict[int, str]:
+        printed = {offset: "".join(parts) for offset, parts in self.chunks.items()}
+        self.chunks = {}
+        return printed

@@ -5,9 +5,10 @@
 # Do not edit: change the source and compile again.
 """Hadoop Streaming mapper of region(s) nested.py:25, nested.py:26, nested.py:31.
 
-Reads ``key<TAB>item`` lines on stdin, applies the kernel from job.txt (shipped with -files)
-to each item, and writes ``key<TAB>outcome`` lines on stdout: the result, or the failure, with
-what the kernel printed (stdout itself is the protocol's channel).
+Reads ``key<TAB>batch`` lines on stdin, applies the kernel from job.txt (shipped with -files)
+to each item of the batch, and writes ``key<TAB>outcome`` lines on stdout: the results, or the
+first failure, with what the kernel printed for each item (stdout itself is the protocol's
+channel, so printing is captured).
 """
 
 import os
@@ -28,38 +29,67 @@ def _describe(item: object) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
+    """The outcome of one batch: ("done", results, printed) or ("failed", ...)."""
+    results = []
+    for offset, item in enumerate(items):
+        printed.offset = offset
+        try:
+            results.append(kernel(item, *repl))
+        except (
+            BaseException
+        ) as error:  # the reference stops here: report it, never drop it
+            return (
+                "failed",
+                offset,
+                error,
+                printed.take(),
+                _describe(item),
+                traceback.format_exc(),
+            )
+    return ("done", results, printed.take())
+
+
 def main() -> None:
     job_path = os.environ.get("TOREADOR_JOB", "job.txt")
     with open(job_path, encoding="ascii") as handle:
         kernel, repl, _label = protocol.decode(handle.read().strip())
     channel = sys.stdout
+    printed = protocol.ItemOutput()
     for key, value in protocol.read_records(sys.stdin):
-        item = protocol.decode(value)
-        printed = protocol.ItemOutput()
+        items = protocol.decode(value)
         sys.stdout = printed
         try:
-            outcome = ("done", kernel(item, *repl), printed.getvalue())
-        except (
-            BaseException
-        ) as error:  # the reference stops here: report it, never drop it
-            outcome = (
-                "failed",
-                error,
-                printed.getvalue(),
-                _describe(item),
-                traceback.format_exc(),
-            )
+            outcome = map_batch(kernel, repl, items, printed)
         finally:
             sys.stdout = channel
         try:
             line = f"{key}\t{protocol.encode(outcome)}\n"
-        except Exception as error:
-            problem = TypeError(
-                f"the outcome of this item cannot be sent back: {error}"
+        except Exception as error:  # e.g. a result that cannot be pickled
+            offset = 0
+            if outcome[0] == "done":
+                offset = next(
+                    (i for i, v in enumerate(outcome[1]) if not _picklable(v)), 0
+                )
+            problem = TypeError(f"the result of this item cannot be sent back: {error}")
+            failure = (
+                "failed",
+                offset,
+                problem,
+                {},
+                _describe(items[offset]),
+                str(problem),
             )
-            failure = ("failed", problem, outcome[2], _describe(item), str(problem))
             line = f"{key}\t{protocol.encode(failure)}\n"
         channel.write(line)
+
+
+def _picklable(value: object) -> bool:
+    try:
+        protocol.encode(value)
+    except Exception:
+        return False
+    return True
 
 
 if __name__ == "__main__":

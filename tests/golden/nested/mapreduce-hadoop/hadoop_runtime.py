@@ -176,34 +176,49 @@ class _StreamingJob:
         (self.folder / "job.txt").write_text(payload + "\n", encoding="ascii")
 
     def _write_splits(self, data: Iterable[Any]) -> int:
-        """Items into input splits, streamed: a generator larger than memory goes through."""
+        """Items into input splits as batched records, streamed: a generator larger than
+        memory goes through."""
         inputs = self.folder / "input"
         inputs.mkdir()
         size = len(data) if isinstance(data, list | tuple | range) else None
-        per_split = max(1, -(-size // self.mappers)) if size is not None else 10_000
+        per_split = max(1, -(-size // self.mappers)) if size is not None else 50_000
+        batch_items = max(1, min(protocol.BATCH_ITEMS, per_split))
         position = 0
+        batch: list[Any] = []
         handle = None
         try:
             for item in self._produce(data):
                 if position % per_split == 0:
+                    self._flush(handle, position - len(batch), batch)
                     if handle is not None:
                         handle.close()
                     name = f"split-{position // per_split:05d}.txt"
                     handle = open(inputs / name, "w", encoding="ascii")  # noqa: SIM115
-                try:
-                    line = protocol.record(position, item)
-                except Exception as error:
-                    raise TypeError(
-                        f"{self.region.label}: item {position} ({_short_repr(item)}) cannot "
-                        f"be sent to a Hadoop task: {error}"
-                    ) from error
-                assert handle is not None
-                handle.write(line)
+                batch.append(item)
                 position += 1
+                if len(batch) == batch_items:
+                    self._flush(handle, position - len(batch), batch)
+            self._flush(handle, position - len(batch), batch)
         finally:
             if handle is not None:
                 handle.close()
         return position
+
+    def _flush(self, handle: Any, first: int, batch: list[Any]) -> None:
+        if not batch:
+            return
+        try:
+            lines = list(protocol.batch_records(first, batch))
+        except Exception as error:
+            offset = next(
+                (i for i, item in enumerate(batch) if not _picklable(item)), 0
+            )
+            raise TypeError(
+                f"{self.region.label}: item {first + offset} ({_short_repr(batch[offset])}) "
+                f"cannot be sent to a Hadoop task: {error}"
+            ) from error
+        handle.writelines(lines)
+        batch.clear()
 
     def _produce(self, data: Iterable[Any]) -> Iterator[Any]:
         """The items; what a generator prints while producing item i is kept for item i, and
@@ -216,8 +231,9 @@ class _StreamingJob:
         source = iter(data)
         position = 0
         real_stdout = sys.stdout
+        printed = protocol.ItemOutput()
         while True:
-            printed = protocol.ItemOutput()
+            printed.offset = position
             sys.stdout = printed
             try:
                 item = next(source)
@@ -228,8 +244,7 @@ class _StreamingJob:
                 break
             finally:
                 sys.stdout = real_stdout
-                if printed.getvalue():
-                    self.producer_output[position] = printed.getvalue()
+                self.producer_output.update(printed.take())
             yield item
             position += 1
 
@@ -374,39 +389,58 @@ def _run_parallel(
 def _collect(
     region: Region, lines: Iterable[str], count: int, producer_output: dict[int, str]
 ) -> list[Any]:
-    """Results in key order; printed output replayed; the first failure raised."""
+    """Results in key order; printed output replayed item by item; the first failure raised."""
     results: list[Any] = []
-    expected = 0
     for key, value in protocol.read_records(lines):
-        if int(key) != expected:
+        first = int(key)
+        if first != len(results):
             raise RuntimeError(
-                f"{region.label}: the job returned item {int(key)} where item {expected} was "
+                f"{region.label}: the job returned item {first} where item {len(results)} was "
                 "due: an item was lost or duplicated"
             )
         outcome = protocol.decode(value)
-        if expected in producer_output:
-            sys.stdout.write(producer_output.pop(expected))
-        if outcome[2]:
-            sys.stdout.write(outcome[2])
-        if outcome[0] == "failed":
-            _, error, _, item_repr, remote_traceback = outcome
-            sys.stdout.flush()
-            if isinstance(error, BaseException) and not isinstance(
-                error, SystemExit | KeyboardInterrupt
-            ):
-                error.add_note(
-                    f"toreador: kernel {region.kernel} of region {region.label} "
-                    f"failed on item {expected}: {item_repr}"
-                )
-                error.add_note("task traceback:\n" + remote_traceback.rstrip())
-            raise error
-        results.append(outcome[1])
-        expected += 1
-    if expected != count:
+        if outcome[0] == "done":
+            _, values, printed = outcome
+            for offset in range(len(values)):
+                _replay(producer_output, printed, first, offset)
+            results.extend(values)
+            continue
+        _, offset, error, printed, item_repr, remote_traceback = outcome
+        for earlier in range(offset + 1):
+            _replay(producer_output, printed, first, earlier)
+        sys.stdout.flush()
+        if isinstance(error, BaseException) and not isinstance(
+            error, SystemExit | KeyboardInterrupt
+        ):
+            error.add_note(
+                f"toreador: kernel {region.kernel} of region {region.label} "
+                f"failed on item {first + offset}: {item_repr}"
+            )
+            error.add_note("task traceback:\n" + remote_traceback.rstrip())
+        raise error
+    if len(results) != count:
         raise RuntimeError(
-            f"{region.label}: the job returned {expected} of {count} items"
+            f"{region.label}: the job returned {len(results)} of {count} items"
         )
     return results
+
+
+def _replay(
+    producer_output: dict[int, str], printed: dict[int, str], first: int, offset: int
+) -> None:
+    """What the producer printed for an item, then what its kernel printed."""
+    if producer_output and first + offset in producer_output:
+        sys.stdout.write(producer_output.pop(first + offset))
+    if offset in printed:
+        sys.stdout.write(printed[offset])
+
+
+def _picklable(item: Any) -> bool:
+    try:
+        protocol.encode(item)
+    except Exception:
+        return False
+    return True
 
 
 def _short_repr(item: Any) -> str:
