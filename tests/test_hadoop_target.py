@@ -148,3 +148,45 @@ def test_unpicklable_local_kernel_is_refused_clearly(write_program, tmp_path: Pa
     got = run_script(compile_into(program, tmp_path / "out", target="hadoop") / "Main.py")
     assert got.returncode == 1
     assert "cannot be sent to Hadoop tasks" in got.stderr
+
+
+REAL_FRAMEWORK_CASES = {
+    "aliases.py": [],
+    "kernel_after_use.py": ["12"],
+    "constants_classes.py": [],
+    "dataclass_items.py": [],
+    "tricky_strings.py": [],
+    "generator_producer.py": ["300"],
+    "replicated.py": [],
+    "nested.py": [],
+    "failing_kernel.py": [],
+    "many_tiny.py": ["20000"],
+    "few_heavy.py": ["4", "20000"],
+    "lambdas.py": [],
+    "no_region.py": ["x"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_FRAMEWORK_CASES))
+def test_examples_on_the_real_mapreduce_framework(
+    name: str, hadoop_home: dict[str, str], tmp_path: Path
+) -> None:
+    arguments = REAL_FRAMEWORK_CASES[name]
+    expected = run_script(EXAMPLES / name, *arguments)
+    out = compile_into(EXAMPLES / name, tmp_path / "out", target="hadoop")
+    got = subprocess.run(
+        [sys.executable, str(out / "Main.py"), *arguments],
+        cwd=tmp_path,
+        env=hadoop_home,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert got.stdout == expected.stdout, got.stderr[-3000:]
+    assert got.returncode == expected.returncode
+    if name != "no_region.py":
+        assert "hadoop-streaming-toreador.jar -D mapreduce.job.reduces=2" in got.stderr
+        assert (tmp_path / "toreador-output" / "_SUCCESS").exists()
+        assert len(list((tmp_path / "toreador-output").glob("part-r-*"))) == 2
+        assert "local streaming runner" not in got.stderr

@@ -73,3 +73,30 @@ def test_flagship_errors_match(data: Path, tmp_path: Path) -> None:
         assert reference.returncode == compiled.returncode == 2
         assert reference.stderr == compiled.stderr
         assert reference.stderr.startswith("error: ")
+
+
+def test_flagship_on_the_real_mapreduce_framework(
+    data: Path, hadoop_home: dict[str, str], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from toreador.compiler.deploy_model import load_model
+
+    model = tmp_path / "deploy.toml"
+    model.write_text(f"[hadoop]\npython = {sys.executable!r}\nreducers = 2\n")
+    out = compile_into(FLAGSHIP, tmp_path / "out", target="hadoop", model=load_model(model))
+    reference = run_script(FLAGSHIP, str(data), "--verbose")
+    got = subprocess.run(
+        [sys.executable, str(out / "Main.py"), str(data), "--verbose"],
+        cwd=tmp_path,
+        env=hadoop_home,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == reference.stdout
+    assert "hadoop-streaming-toreador.jar" in got.stderr
+    assert (tmp_path / "toreador-output" / "_SUCCESS").exists()

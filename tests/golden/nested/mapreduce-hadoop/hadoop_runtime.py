@@ -256,14 +256,7 @@ class _StreamingJob:
         files.append(str(self.folder / "job.txt"))
         commands = [
             [launcher, "fs", "-rm", "-r", "-f", region.input, region.output],
-            [launcher, "fs", "-mkdir", "-p", region.input],
-            [
-                launcher,
-                "fs",
-                "-put",
-                *map(str, sorted((self.folder / "input").iterdir())),
-                region.input,
-            ],
+            [launcher, "fs", "-put", str(self.folder / "input"), region.input],
             [
                 launcher,
                 "jar",
@@ -291,7 +284,10 @@ class _StreamingJob:
             capture_output=True,
             text=True,
         )
-        return iter(cat.stdout.splitlines())
+        # each part file is sorted; partitions interleave: sort the records by key
+        return iter(
+            sorted(cat.stdout.splitlines(), key=lambda line: line.partition("\t")[0])
+        )
 
 
 def run_locally(

@@ -12,8 +12,7 @@ STREAMING_JAR=${STREAMING_JAR:-hadoop-streaming.jar}
 JOB_FOLDER=${1:?usage: run_hadoop.sh JOB_FOLDER (with input/ and job.txt)}
 here=$(cd "$(dirname "$0")" && pwd)
 "$HADOOP" fs -rm -r -f toreador-input toreador-output
-"$HADOOP" fs -mkdir -p toreador-input
-"$HADOOP" fs -put "$JOB_FOLDER"/input/* toreador-input
+"$HADOOP" fs -put "$JOB_FOLDER/input" toreador-input
 "$HADOOP" jar "$STREAMING_JAR" \
   -D mapreduce.job.reduces=2 \
   -files "$here/Mapper.py,$here/Reducer.py,$here/streaming_protocol.py,$here/hadoop_runtime.py,$here/nested_shared.py,$JOB_FOLDER/job.txt" \
