@@ -190,3 +190,44 @@ def test_examples_on_the_real_mapreduce_framework(
         assert (tmp_path / "toreador-output" / "_SUCCESS").exists()
         assert len(list((tmp_path / "toreador-output").glob("part-r-*"))) == 2
         assert "local streaming runner" not in got.stderr
+
+
+def test_run_hadoop_sh_runs_the_job_on_the_real_framework(
+    hadoop_home: dict[str, str],
+    write_program,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def shout(word):\n    return word.upper() + '\\t!'\n"
+        "print(data_parallel_region(['a', 'b\\nc', 'ü'], shout))\n"
+    )
+    out = compile_into(program, tmp_path / "out", target="hadoop")
+    kept = subprocess.run(
+        [sys.executable, str(out / "Main.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**hadoop_home, "HADOOP_HOME": "", "TOREADOR_KEEP": "1"},
+    )
+    folder = kept.stderr.split("job folder kept in ")[1].split(" ")[0]
+    home = Path(hadoop_home["HADOOP_HOME"])
+    jar = next((home / "share" / "hadoop" / "tools" / "lib").glob("*.jar"))
+    ran = subprocess.run(
+        ["bash", str(out / "run_hadoop.sh"), folder],
+        cwd=tmp_path,
+        env={**hadoop_home, "HADOOP": str(home / "bin" / "hadoop"), "STREAMING_JAR": str(jar)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    sys.path.insert(0, str(out))
+    try:
+        import streaming_protocol
+    finally:
+        sys.path.remove(str(out))
+    outcomes = sorted(streaming_protocol.read_records(ran.stdout.splitlines()))
+    values = [v for _, value in outcomes for v in streaming_protocol.decode(value)[1]]
+    assert values == ["A\t!", "B\nC\t!", "Ü\t!"]

@@ -154,7 +154,12 @@ class _StreamingJob:
                 _collect(self.region, lines, count, self.producer_output)
             )
         finally:
-            if not os.environ.get("TOREADOR_KEEP"):
+            if os.environ.get("TOREADOR_KEEP"):
+                sys.stderr.write(
+                    f"toreador: {self.region.label}: job folder kept in "
+                    f"{self.folder} (for run_hadoop.sh)\n"
+                )
+            else:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
     def _finish(self, results: list[Any]) -> list[Any]:
