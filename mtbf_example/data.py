@@ -143,27 +143,18 @@ def _read_parquet(path: Path, source_number: int) -> pd.DataFrame:
             raise DataError(shown, "empty file: no readings")
         builder = _ColumnBuilder(total, source_number)
         pending: list[pa.RecordBatch] = []
+
+        def check_pending() -> None:
+            raw = pa.Table.from_batches(pending).to_pandas()
+            builder.add(_validated(shown, raw, builder.filled + 1, source_number))
+            pending.clear()
+
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=list(COLUMNS)):
             pending.append(batch)
             if sum(len(b) for b in pending) >= BATCH_ROWS:
-                builder.add(
-                    _validated(
-                        shown,
-                        pa.Table.from_batches(pending).to_pandas(),
-                        builder.filled + 1,
-                        source_number,
-                    )
-                )
-                pending.clear()
+                check_pending()
         if pending:
-            builder.add(
-                _validated(
-                    shown,
-                    pa.Table.from_batches(pending).to_pandas(),
-                    builder.filled + 1,
-                    source_number,
-                )
-            )
+            check_pending()
     except DataError:
         raise
     except Exception as error:  # pyarrow raises many types for a damaged file
