@@ -63,7 +63,6 @@ class ScopeIndex:
     positions: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
     top_of: dict[cst.CSTNode, int] = field(default_factory=dict)
     access_of: dict[cst.Name, Access] = field(default_factory=dict)
-    scope_of: dict[cst.CSTNode, Scope] = field(default_factory=dict)
     calls: list[FoundCall] = field(default_factory=list)
     global_decls: list[tuple[cst.Global, int]] = field(default_factory=list)
     mutations: list[tuple[cst.Name, int]] = field(default_factory=list)
@@ -97,7 +96,6 @@ class _Indexer(cst.CSTVisitor):
         index.positions[node] = self.get_metadata(PositionProvider, node)
         scope = self.get_metadata(ScopeProvider, node, None)
         if scope is not None:
-            index.scope_of[node] = scope
             self.scopes.add(scope)
             if isinstance(scope, GlobalScope):
                 index.global_scope = scope

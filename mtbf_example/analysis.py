@@ -48,8 +48,13 @@ class Period:
     end: int
 
     def label(self, minute: int) -> str:
-        moment = pd.Timestamp(minute * NANOSECONDS_PER_MINUTE, tz="UTC")
-        return str(moment.strftime(REPORT_TIME_FORMAT))
+        return minute_label(minute)
+
+
+def minute_label(minute: int) -> str:
+    """A minute since the epoch as the report prints it (UTC)."""
+    moment = pd.Timestamp(minute * NANOSECONDS_PER_MINUTE, tz="UTC")
+    return str(moment.strftime(REPORT_TIME_FORMAT))
 
 
 def parse_moment(text: str, option: str) -> int:
@@ -124,7 +129,7 @@ def check_readings(frame: pd.DataFrame, readings: Readings) -> None:
 
 def _duplicate(frame: pd.DataFrame, readings: Readings, first: int, second: int) -> None:
     gateway = frame[GATEWAY].iat[first]
-    when = Period(0, 0).label(int(frame["minute"].iat[first]))
+    when = minute_label(int(frame["minute"].iat[first]))
     raise MtbfError(
         f"gateway {gateway} has two readings for {when}: "
         f"{_where(frame, readings, first)} and {_where(frame, readings, second)}"

@@ -41,7 +41,7 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     files[f"{RUNTIME_MODULE}.py"] = (
         header("The hadoop engine: input splits, the streaming job, ordered results.")
         + "\n"
-        + static_file("hadoop/hadoop_runtime.py.txt")
+        + render_skeleton("hadoop/hadoop_runtime.py.j2", {})
     )
     files[f"{PROTOCOL_MODULE}.py"] = (
         header("The line protocol of Main.py, Mapper.py and Reducer.py.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from toreador.patterns import PATTERNS
 
 from ..plan import ParallelPlan
-from ..render import render_skeleton, static_file
+from ..render import render_skeleton
 from ..transform import TransformedProgram
 from .common import header_for, program_files
 
@@ -21,7 +21,7 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     files[f"{RUNTIME_MODULE}.py"] = (
         header("The local engine: worker processes, bounded queue, ordered results.")
         + "\n"
-        + static_file("local/parallel_runtime.py.txt")
+        + render_skeleton("local/parallel_runtime.py.j2", {})
     )
     labels = ", ".join(r.label for r in plan.regions)
     for pattern in plan.patterns:

@@ -19,14 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ["TOREADOR_IN_TASK"] = "1"  # a nested region runs inside this task
 
 import streaming_protocol as protocol  # noqa: E402
-
-
-def _describe(item: object) -> str:
-    try:
-        text = repr(item)
-    except Exception as error:  # a broken __repr__ must not hide the real failure
-        text = f"<{type(item).__name__} with failing repr: {error}>"
-    return text if len(text) <= 200 else text[:197] + "..."
+from hadoop_runtime import picklable, short_repr  # noqa: E402
 
 
 def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
@@ -44,7 +37,7 @@ def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
                 offset,
                 error,
                 printed.take(),
-                _describe(item),
+                short_repr(item),
                 traceback.format_exc(),
             )
     return ("done", results, printed.take())
@@ -69,7 +62,7 @@ def main() -> None:
             offset = 0
             if outcome[0] == "done":
                 offset = next(
-                    (i for i, v in enumerate(outcome[1]) if not _picklable(v)), 0
+                    (i for i, v in enumerate(outcome[1]) if not picklable(v)), 0
                 )
             problem = TypeError(f"the result of this item cannot be sent back: {error}")
             failure = (
@@ -77,19 +70,11 @@ def main() -> None:
                 offset,
                 problem,
                 {},
-                _describe(items[offset]),
+                short_repr(items[offset]),
                 str(problem),
             )
             line = f"{key}\t{protocol.encode(failure)}\n"
         channel.write(line)
-
-
-def _picklable(value: object) -> bool:
-    try:
-        protocol.encode(value)
-    except Exception:
-        return False
-    return True
 
 
 if __name__ == "__main__":

@@ -79,8 +79,71 @@ def pattern_steps(pattern: str) -> PatternSteps:
     raise ValueError(f"unknown pattern {pattern!r}")
 
 
+# -- The primitives' meaning, the same in every engine (skeletons/common/region_semantics) --
+
+
 class PrimitiveUsageError(TypeError):
     """A primitive was called in a way that has no meaning (the reference raises the same)."""
+
+
+def _require_callable(kernel: object, role: str, primitive: str) -> None:
+    if not callable(kernel):
+        raise PrimitiveUsageError(
+            f"{primitive}: {role} must be callable, got {type(kernel).__name__} {kernel!r:.80}"
+        )
+
+
+def _run_task(number: int, datas: list[Any], funcs: list[Callable[[Any], Any]]) -> Any:
+    """A bag-of-tasks task, run as a map over task numbers."""
+    return funcs[number](datas[number])
+
+
+def region_items(
+    primitive: str, data: Iterable[Any], kernel: Any, repl: tuple[Any, ...]
+) -> tuple[Iterable[Any], Callable[..., Any], tuple[Any, ...]]:
+    """Any region as a map (items, kernel, replicated arguments), checked as the reference
+    checks. A bag of tasks becomes a map over task numbers; the lists of data and functions
+    travel as replicated arguments, so a task's function is never sent on its own."""
+    if primitive != "bag_of_task":
+        role = "func" if primitive == "data_parallel_region" else "consumer"
+        _require_callable(kernel, role, primitive)
+        return data, kernel, repl
+    datas, funcs = list(data), list(kernel)
+    if len(datas) != len(funcs):
+        raise PrimitiveUsageError(
+            f"bag_of_task: {len(datas)} data but {len(funcs)} functions; "
+            "every datum needs exactly one function"
+        )
+    for position, func in enumerate(funcs):
+        _require_callable(func, f"funcs[{position}]", "bag_of_task")
+    return range(len(datas)), _run_task, (datas, funcs)
+
+
+def worker_count(requested: int) -> int:
+    """Workers for a region: the deployment model's number, else the machine's cores."""
+    if requested > 0:
+        return requested
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not every platform has affinity
+        return max(1, os.cpu_count() or 1)
+
+
+def short_repr(item: Any) -> str:
+    """The item as an error message shows it; a broken __repr__ must not hide the failure."""
+    try:
+        text = repr(item)
+    except Exception as error:
+        text = f"<{type(item).__name__} with failing repr: {error}>"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return False
+    return True
 
 
 class WorkerDiedError(RuntimeError):
@@ -108,48 +171,13 @@ class _OutputRecorder(io.TextIOBase):
         return chunks
 
 
-def worker_count(requested: int) -> int:
-    """Workers for a region: the deployment model's number, else the machine's cores."""
-    if requested > 0:
-        return requested
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not every platform has affinity
-        return max(1, os.cpu_count() or 1)
-
-
-def _require_callable(kernel: object, role: str, primitive: str) -> None:
-    if not callable(kernel):
-        raise PrimitiveUsageError(
-            f"{primitive}: {role} must be callable, got {type(kernel).__name__} {kernel!r:.80}"
-        )
-
-
-def _run_task(number: int, datas: list[Any], funcs: list[Callable[[Any], Any]]) -> Any:
-    return funcs[number](datas[number])
-
-
 def run_region(
     region: Region, data: Iterable[Any], kernel: Any, *repl: Any
 ) -> list[Any]:
     """Run one region with the meaning of its primitive; results in input order."""
-    if region.primitive == "bag_of_task":
-        datas, funcs = list(data), list(kernel)
-        if len(datas) != len(funcs):
-            raise PrimitiveUsageError(
-                f"bag_of_task: {len(datas)} data but {len(funcs)} functions; "
-                "every datum needs exactly one function"
-            )
-        for position, func in enumerate(funcs):
-            _require_callable(func, f"funcs[{position}]", "bag_of_task")
-        # Workers inherit both lists when they are forked: only task numbers are sent, so a
-        # task may hold a function that pickle could not ship (a lambda, a closure).
-        items: Iterable[Any] = range(len(datas))
-        kernel, repl = _run_task, (datas, funcs)
-    else:
-        role = "func" if region.primitive == "data_parallel_region" else "consumer"
-        _require_callable(kernel, role, region.primitive)
-        items = data
+    # Workers inherit the items of a bag of tasks when they are forked: only task numbers are
+    # sent, so a task may hold a function that pickle could not ship (a lambda, a closure).
+    items, kernel, repl = region_items(region.primitive, data, kernel, repl)
     workers = worker_count(region.workers)
     size = len(items) if isinstance(items, _SEQUENCE_TYPES) else None
     if (
@@ -242,20 +270,12 @@ def _worker_main(tasks: Any, results: Any) -> None:
 def _describe(kernel: Any, repl: tuple[Any, ...], item: Any) -> str:
     """The item as the user knows it: for a bag of tasks, the task's datum, not its number."""
     if kernel is _run_task:
-        return f"{_short_repr(repl[0][item])} (task {item}, {_function_name(repl[1][item])})"
-    return _short_repr(item)
+        return f"{short_repr(repl[0][item])} (task {item}, {_function_name(repl[1][item])})"
+    return short_repr(item)
 
 
 def _function_name(func: Any) -> str:
     return str(getattr(func, "__qualname__", None) or type(func).__name__)
-
-
-def _short_repr(item: Any) -> str:
-    try:
-        text = repr(item)
-    except Exception as error:  # a broken __repr__ must not hide the real failure
-        text = f"<{type(item).__name__} with failing repr: {error}>"
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _pickled_result(message: tuple[Any, ...], items: Sequence[Any]) -> bytes:
@@ -265,7 +285,7 @@ def _pickled_result(message: tuple[Any, ...], items: Sequence[Any]) -> bytes:
         return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as error:
         values = message[2] if message[1] == "done" else []
-        offset = next((i for i, v in enumerate(values) if not _picklable(v)), 0)
+        offset = next((i for i, v in enumerate(values) if not picklable(v)), 0)
         problem = TypeError(
             f"the result for this item cannot be sent back to the main program: {error}"
         )
@@ -280,14 +300,6 @@ def _pickled_result(message: tuple[Any, ...], items: Sequence[Any]) -> bytes:
             {k: v for k, v in outputs.items() if k <= offset},
         )
         return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _picklable(value: Any) -> bool:
-    try:
-        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:
-        return False
-    return True
 
 
 def _portable(error: BaseException) -> BaseException:
@@ -498,11 +510,9 @@ class _ParallelRun:
         try:
             payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:
-            offset = next(
-                (i for i, item in enumerate(batch) if not _picklable(item)), 0
-            )
+            offset = next((i for i, item in enumerate(batch) if not picklable(item)), 0)
             problem = TypeError(
-                f"{self.region.label}: item {start + offset} ({_short_repr(batch[offset])}) "
+                f"{self.region.label}: item {start + offset} ({short_repr(batch[offset])}) "
                 f"cannot be sent to a worker process: {error}"
             )
             problem.add_note("items of a parallel region must be picklable")

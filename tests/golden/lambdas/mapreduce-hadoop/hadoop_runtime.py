@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import pickle
 import shlex
 import shutil
 import subprocess
@@ -59,6 +60,9 @@ class Region(NamedTuple):
     shared_module: str = ""
 
 
+# -- The primitives' meaning, the same in every engine (skeletons/common/region_semantics) --
+
+
 class PrimitiveUsageError(TypeError):
     """A primitive was called in a way that has no meaning (the reference raises the same)."""
 
@@ -70,39 +74,67 @@ def _require_callable(kernel: object, role: str, primitive: str) -> None:
         )
 
 
-def run_task(number: int, datas: list[Any], funcs: list[Callable[[Any], Any]]) -> Any:
+def _run_task(number: int, datas: list[Any], funcs: list[Callable[[Any], Any]]) -> Any:
     """A bag-of-tasks task, run as a map over task numbers."""
     return funcs[number](datas[number])
+
+
+def region_items(
+    primitive: str, data: Iterable[Any], kernel: Any, repl: tuple[Any, ...]
+) -> tuple[Iterable[Any], Callable[..., Any], tuple[Any, ...]]:
+    """Any region as a map (items, kernel, replicated arguments), checked as the reference
+    checks. A bag of tasks becomes a map over task numbers; the lists of data and functions
+    travel as replicated arguments, so a task's function is never sent on its own."""
+    if primitive != "bag_of_task":
+        role = "func" if primitive == "data_parallel_region" else "consumer"
+        _require_callable(kernel, role, primitive)
+        return data, kernel, repl
+    datas, funcs = list(data), list(kernel)
+    if len(datas) != len(funcs):
+        raise PrimitiveUsageError(
+            f"bag_of_task: {len(datas)} data but {len(funcs)} functions; "
+            "every datum needs exactly one function"
+        )
+    for position, func in enumerate(funcs):
+        _require_callable(func, f"funcs[{position}]", "bag_of_task")
+    return range(len(datas)), _run_task, (datas, funcs)
+
+
+def worker_count(requested: int) -> int:
+    """Workers for a region: the deployment model's number, else the machine's cores."""
+    if requested > 0:
+        return requested
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not every platform has affinity
+        return max(1, os.cpu_count() or 1)
+
+
+def short_repr(item: Any) -> str:
+    """The item as an error message shows it; a broken __repr__ must not hide the failure."""
+    try:
+        text = repr(item)
+    except Exception as error:
+        text = f"<{type(item).__name__} with failing repr: {error}>"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return False
+    return True
 
 
 def run_region(
     region: Region, data: Iterable[Any], kernel: Any, *repl: Any
 ) -> list[Any]:
     """Run one region with the meaning of its primitive; results in input order."""
-    if region.primitive == "bag_of_task":
-        datas, funcs = list(data), list(kernel)
-        if len(datas) != len(funcs):
-            raise PrimitiveUsageError(
-                f"bag_of_task: {len(datas)} data but {len(funcs)} functions; "
-                "every datum needs exactly one function"
-            )
-        for position, func in enumerate(funcs):
-            _require_callable(func, f"funcs[{position}]", "bag_of_task")
-        data, kernel, repl = range(len(datas)), run_task, (datas, funcs)
-    else:
-        role = "func" if region.primitive == "data_parallel_region" else "consumer"
-        _require_callable(kernel, role, region.primitive)
+    data, kernel, repl = region_items(region.primitive, data, kernel, repl)
     if os.environ.get(IN_TASK):
         return [kernel(item, *repl) for item in data]
     return _StreamingJob(region, kernel, repl).run(data)
-
-
-def worker_count(requested: int) -> int:
-    if requested > 0:
-        return requested
-    return max(
-        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    )
 
 
 def hadoop_command(region: Region) -> tuple[str, str] | None:
@@ -215,11 +247,9 @@ class _StreamingJob:
         try:
             lines = list(protocol.batch_records(first, batch))
         except Exception as error:
-            offset = next(
-                (i for i, item in enumerate(batch) if not _picklable(item)), 0
-            )
+            offset = next((i for i, item in enumerate(batch) if not picklable(item)), 0)
             raise TypeError(
-                f"{self.region.label}: item {first + offset} ({_short_repr(batch[offset])}) "
+                f"{self.region.label}: item {first + offset} ({short_repr(batch[offset])}) "
                 f"cannot be sent to a Hadoop task: {error}"
             ) from error
         handle.writelines(lines)
@@ -434,19 +464,3 @@ def _replay(
         sys.stdout.write(producer_output.pop(first + offset))
     if offset in printed:
         sys.stdout.write(printed[offset])
-
-
-def _picklable(item: Any) -> bool:
-    try:
-        protocol.encode(item)
-    except Exception:
-        return False
-    return True
-
-
-def _short_repr(item: Any) -> str:
-    try:
-        text = repr(item)
-    except Exception as error:
-        text = f"<{type(item).__name__} with failing repr: {error}>"
-    return text if len(text) <= 200 else text[:197] + "..."
