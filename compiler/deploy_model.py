@@ -28,6 +28,8 @@ class SparkSettings:
     executor_cores: int = 1
     executor_memory: str = "1g"
     driver_memory: str = "1g"
+    task_cpus: int = 1  # CPUs per Spark task: a nested region runs on that many processes
+    python: str = ""  # the executors' interpreter; "": the one that runs Main.py
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ SECTIONS: dict[str, type] = {
 }
 MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
 NETWORK_MODES = ("none", "host")
+AT_LEAST_ONE = ("replicas", "reducers", "executors", "executor_cores", "task_cpus")
 
 
 def load_model(path: Path | None) -> DeployModel:
@@ -152,7 +155,7 @@ class _Validator:
                     key,
                     section,
                 )
-            elif key in ("replicas", "reducers", "executors") and value == 0:
+            elif key in AT_LEAST_ONE and value == 0:
                 self.fail(f"{where}'{key}' must be at least 1", key, section)
             else:
                 result[key] = value

@@ -34,7 +34,7 @@ def environment() -> jinja2.Environment:
 
 
 def render_skeleton(name: str, context: dict[str, Any]) -> str:
-    """Render one template, e.g. ``mapreduce/local/Mapper.py.j2``."""
+    """Render one template, e.g. ``mapreduce/steps/Mapper.py.j2``."""
     return environment().get_template(name).render(**context)
 
 

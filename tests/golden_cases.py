@@ -24,7 +24,10 @@ SOURCES = {
 UPDATE_COMMAND = ".venv/bin/python -m tests.golden_cases --update"
 
 
-TARGET_PATTERNS = [(pattern, "local") for pattern in PATTERNS] + [("mapreduce", "hadoop")]
+TARGET_PATTERNS = [(pattern, "local") for pattern in PATTERNS] + [
+    ("mapreduce", "hadoop"),
+    ("producer-consumer", "spark"),
+]
 
 
 def generate(case: str, pattern: str, into: Path, target: str = "local") -> Path:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import runpy
 import subprocess
 import sys
+import traceback
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from toreador.compiler import compile_source, write_output
@@ -54,3 +60,74 @@ def compile_into(
     compiled = compile_source(read_source(source), pattern, target, model or load_model(None))
     write_output(compiled, out_dir)
     return out_dir
+
+
+def compile_for_session(
+    source: Path,
+    tmp_path: Path,
+    pattern: str = "auto",
+    target: str = "spark",
+    model: DeployModel | None = None,
+) -> Path:
+    """Compile a copy of ``source`` under a name of its own, into ``tmp_path / "out"``.
+
+    One SparkSession serves every test, and its executors keep the first module they import
+    under a name: two programs that both compile to ``program_shared`` would meet. A unique
+    source name gives every compiled program its own module names.
+    """
+    copy = tmp_path / f"{source.stem}_{uuid.uuid4().hex[:8]}.py"
+    copy.write_bytes(source.read_bytes())
+    return compile_into(copy, tmp_path / "out", pattern, target, model)
+
+
+@dataclass(frozen=True)
+class InProcessResult:
+    """What a program run in this process printed, and its exit status."""
+
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+def _drop_modules_under(folder: Path) -> None:
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if name == "__main__" or not file:
+            continue
+        if Path(file).resolve().is_relative_to(folder):
+            del sys.modules[name]
+
+
+def run_in_session(main: Path, *args: str) -> InProcessResult:
+    """Run a generated Main.py in this process, as `python Main.py ARGS` would run it.
+
+    For the spark target: the program finds the test run's SparkSession as the active one,
+    instead of starting its own JVM (8 s) per program. Its folder's modules are imported
+    afresh for the run and dropped after it.
+    """
+    folder = main.resolve().parent
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved_argv, saved_path = sys.argv[:], sys.path[:]
+    sys.argv = [str(main), *args]
+    sys.path.insert(0, str(folder))
+    _drop_modules_under(folder)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                runpy.run_path(str(main), run_name="__main__")
+            except SystemExit as exit_:
+                if isinstance(exit_.code, int) or exit_.code is None:
+                    code = exit_.code or 0
+                else:
+                    print(exit_.code, file=sys.stderr)
+                    code = 1
+            except BaseException:  # as the interpreter would: traceback on stderr, status 1
+                traceback.print_exc(file=sys.stderr)
+                code = 1
+            finally:
+                sys.stdout.flush()
+    finally:
+        sys.argv, sys.path[:] = saved_argv, saved_path
+        _drop_modules_under(folder)
+    return InProcessResult(stdout.getvalue(), stderr.getvalue(), code)

@@ -57,9 +57,9 @@ def test_undecodable_file(tmp_path: Path) -> None:
         ),
         (
             "mapreduce",
-            "spark",
-            "target 'spark' (PySpark, local mode or a cluster) is not "
-            "available in this version of toreador; available: local",
+            "docker",
+            "target 'docker' (containers on a Docker engine) is not "
+            "available in this version of toreador; available: local, hadoop, spark",
         ),
     ],
 )

@@ -24,7 +24,7 @@ ALL_PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
 TARGETS: dict[str, TargetInfo] = {
     "local": TargetInfo("local", ALL_PATTERNS, "local", "processes on this machine"),
     "hadoop": TargetInfo("hadoop", ("mapreduce",), "hadoop", "Hadoop Streaming"),
-    "spark": TargetInfo("spark", ALL_PATTERNS, None, "PySpark, local mode or a cluster"),
+    "spark": TargetInfo("spark", ALL_PATTERNS, "spark", "PySpark, local mode or a cluster"),
     "docker": TargetInfo("docker", ALL_PATTERNS, None, "containers on a Docker engine"),
 }
 

@@ -27,7 +27,7 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     for pattern in plan.patterns:
         for name in PATTERNS[pattern].files:
             files[name] = render_skeleton(
-                f"{pattern}/local/{name}.j2",
+                f"{pattern}/steps/{name}.j2",
                 {"header": header(f"The {pattern} pattern's {name[:-3]} step."), "labels": labels},
             )
     return files

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mtbf_example.generate import generate
-from tests.helpers import ROOT, compile_into, run_script
+from tests.helpers import ROOT, compile_for_session, compile_into, run_in_session, run_script
 
 from .helpers import run_module
 
@@ -64,6 +64,21 @@ def test_compiled_flagship_prints_the_same_report(
         assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text()
 
 
+@pytest.mark.parametrize("pattern", ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"])
+def test_flagship_on_spark_prints_the_same_report(
+    data: Path, pattern: str, spark_session: object, tmp_path: Path
+) -> None:
+    out = compile_for_session(FLAGSHIP, tmp_path, pattern, "spark")
+    for arguments in ARGUMENT_SETS:
+        reference = run_script(FLAGSHIP, str(data), *arguments, "--json", str(tmp_path / "a"))
+        compiled = run_in_session(
+            out / "Main.py", str(data), *arguments, "--json", str(tmp_path / "b")
+        )
+        assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+        assert compiled.stdout == reference.stdout
+        assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text()
+
+
 def test_flagship_errors_match(data: Path, tmp_path: Path) -> None:
     out = compile_into(FLAGSHIP, tmp_path / "out")
     for arguments in (["--gateway", "NOPE"], [str(tmp_path / "missing.csv")]):
@@ -100,3 +115,30 @@ def test_flagship_on_the_real_mapreduce_framework(
     assert got.stdout == reference.stdout
     assert "hadoop-streaming-toreador.jar" in got.stderr
     assert (tmp_path / "toreador-output" / "_SUCCESS").exists()
+
+
+def test_flagship_submitted_to_a_standalone_cluster(
+    data: Path, spark_cluster: dict[str, str], tmp_path: Path
+) -> None:
+    """run_spark.sh submits the compiled flagship to a real master and worker: gateways are
+    Spark tasks with 2 CPUs each, and each gateway's stream and bag run on those CPUs."""
+    import subprocess
+
+    from toreador.compiler.deploy_model import load_model
+
+    model = tmp_path / "deploy.toml"
+    model.write_text("[spark]\nexecutors = 1\nexecutor_cores = 2\ntask_cpus = 2\n")
+    out = compile_into(FLAGSHIP, tmp_path / "out", target="spark", model=load_model(model))
+    reference = run_script(FLAGSHIP, str(data), "--verbose")
+    got = subprocess.run(
+        ["bash", str(out / "run_spark.sh"), str(data), "--verbose"],
+        env=spark_cluster,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == reference.stdout
+    assert "spark://127.0.0.1" in got.stderr  # submitted to the cluster, not local mode

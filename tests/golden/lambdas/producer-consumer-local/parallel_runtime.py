@@ -27,6 +27,7 @@ import queue
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -47,36 +48,6 @@ class Region(NamedTuple):
     pattern: str
     kernel: str
     workers: int = 0
-
-
-class PatternSteps(NamedTuple):
-    """The pattern's own steps, from its files (Mapper.py, Consumer.py, Worker.py, ...)."""
-
-    source: Callable[[Iterable[Any]], Iterator[Any]]
-    apply_batch: Callable[..., list[Any]]
-    merge: Callable[[list[Any], list[Any]], None]
-
-
-def pattern_steps(pattern: str) -> PatternSteps:
-    """Import the generated pattern files lazily: only the region's own pattern is needed."""
-    import importlib
-
-    if pattern == "mapreduce":
-        mapper, reducer = (
-            importlib.import_module("Mapper"),
-            importlib.import_module("Reducer"),
-        )
-        return PatternSteps(iter, mapper.map_split, reducer.reduce_split)
-    if pattern == "producer-consumer":
-        producer, consumer = (
-            importlib.import_module("Producer"),
-            importlib.import_module("Consumer"),
-        )
-        return PatternSteps(producer.produce, consumer.consume_batch, list.extend)
-    if pattern == "bag-of-tasks":
-        worker = importlib.import_module("Worker")
-        return PatternSteps(iter, worker.run_tasks, list.extend)
-    raise ValueError(f"unknown pattern {pattern!r}")
 
 
 # -- The primitives' meaning, the same in every engine (skeletons/common/region_semantics) --
@@ -146,11 +117,42 @@ def picklable(value: Any) -> bool:
     return True
 
 
-class WorkerDiedError(RuntimeError):
-    """A worker process ended without reporting (killed, or crashed in native code)."""
+# -- Batches run in workers, replayed in input order (skeletons/common/batch_outcomes) --
+# The local and the spark engines share this: a worker runs the pattern's step over a batch and
+# answers with an outcome message; the main program replays outcomes in input order.
 
 
-class _OutputRecorder(io.TextIOBase):
+class PatternSteps(NamedTuple):
+    """The pattern's own steps, from its files (Mapper.py, Consumer.py, Worker.py, ...)."""
+
+    source: Callable[[Iterable[Any]], Iterator[Any]]
+    apply_batch: Callable[..., list[Any]]
+    merge: Callable[[list[Any], list[Any]], None]
+
+
+def pattern_steps(pattern: str) -> PatternSteps:
+    """Import the generated pattern files lazily: only the region's own pattern is needed."""
+    import importlib
+
+    if pattern == "mapreduce":
+        mapper, reducer = (
+            importlib.import_module("Mapper"),
+            importlib.import_module("Reducer"),
+        )
+        return PatternSteps(iter, mapper.map_split, reducer.reduce_split)
+    if pattern == "producer-consumer":
+        producer, consumer = (
+            importlib.import_module("Producer"),
+            importlib.import_module("Consumer"),
+        )
+        return PatternSteps(producer.produce, consumer.consume_batch, list.extend)
+    if pattern == "bag-of-tasks":
+        worker = importlib.import_module("Worker")
+        return PatternSteps(iter, worker.run_tasks, list.extend)
+    raise ValueError(f"unknown pattern {pattern!r}")
+
+
+class OutputRecorder(io.TextIOBase):
     """Stands in for sys.stdout and files each write under the item being processed."""
 
     def __init__(self) -> None:
@@ -169,6 +171,178 @@ class _OutputRecorder(io.TextIOBase):
         chunks = {offset: "".join(parts) for offset, parts in self.chunks.items()}
         self.chunks = {}
         return chunks
+
+
+def run_batch(
+    number: int,
+    apply_batch: Callable[..., list[Any]],
+    kernel: Callable[..., Any],
+    repl: tuple[Any, ...],
+    items: Sequence[Any],
+    recorder: OutputRecorder,
+) -> tuple[Any, ...]:
+    """Run one batch in a worker, printing captured, and answer with its outcome message:
+    (number, "done", values, seconds, printed) or, at the first failing item (the reference
+    stops there too), (number, "failed", offset, item, error, traceback, printed)."""
+    real_stdout = sys.stdout
+    recorder.offset = 0
+    sys.stdout = recorder
+    started = time.perf_counter()
+    try:
+        values = apply_batch(kernel, repl, items, recorder)
+    except BaseException as error:  # report it, never drop it
+        sys.stdout = real_stdout
+        offset = recorder.offset
+        return (
+            number,
+            "failed",
+            offset,
+            describe_item(kernel, repl, items[offset]),
+            portable(error),
+            traceback.format_exc(),
+            recorder.take(),
+        )
+    sys.stdout = real_stdout
+    return (number, "done", values, time.perf_counter() - started, recorder.take())
+
+
+def describe_item(kernel: Any, repl: tuple[Any, ...], item: Any) -> str:
+    """The item as the user knows it: for a bag of tasks, the task's datum, not its number."""
+    if kernel is _run_task:
+        function = repl[1][item]
+        name = getattr(function, "__qualname__", None) or type(function).__name__
+        return f"{short_repr(repl[0][item])} (task {item}, {name})"
+    return short_repr(item)
+
+
+def pickled_outcome(message: tuple[Any, ...], items: Sequence[Any]) -> bytes:
+    """Pickle an outcome where it was made, so that a result that cannot travel is reported
+    as the failure of its item instead of vanishing on the way."""
+    try:
+        return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        values = message[2] if message[1] == "done" else []
+        offset = next((i for i, v in enumerate(values) if not picklable(v)), 0)
+        problem = TypeError(
+            f"the result for this item cannot be sent back to the main program: {error}"
+        )
+        outputs = message[-1]
+        answer = (
+            message[0],
+            "failed",
+            offset,
+            describe_item(None, (), items[offset]),
+            problem,
+            f"TypeError: {problem}",
+            {k: v for k, v in outputs.items() if k <= offset},
+        )
+        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def portable(error: BaseException) -> BaseException:
+    """The exception itself when it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+class ProducerFeed:
+    """Items pulled lazily from the program's iterable, in batches. What a generator prints
+    while producing item i is kept and replayed just before item i's own output; a failing
+    producer ends the input, and its error is raised after the earlier items have run, as in
+    the reference."""
+
+    def __init__(self, source: Iterator[Any], capture: bool) -> None:
+        self.source, self.capture = source, capture
+        self.next_index = 0
+        self.exhausted = False
+        self.output: dict[int, str] = {}
+        self.error: BaseException | None = None
+
+    def pull(self, wanted: int) -> list[Any]:
+        batch: list[Any] = []
+        recorder = OutputRecorder() if self.capture else None
+        real_stdout = sys.stdout
+        try:
+            while len(batch) < wanted:
+                if recorder is not None:
+                    recorder.offset = self.next_index
+                    sys.stdout = recorder
+                try:
+                    item = next(self.source)
+                except StopIteration:
+                    self.exhausted = True
+                    break
+                finally:
+                    sys.stdout = real_stdout
+                batch.append(item)
+                self.next_index += 1
+        except (
+            BaseException
+        ) as error:  # the producer failed: finish earlier items, then raise
+            self.error = error
+            self.exhausted = True
+        if recorder is not None:
+            self.output.update(recorder.take())
+        return batch
+
+    def write_output(self, upto: int) -> None:
+        """What the producer printed for items up to ``upto``, in order."""
+        for index in sorted(i for i in self.output if i <= upto):
+            sys.stdout.write(self.output.pop(index))
+
+    def finish(self) -> None:
+        """After the last item: the producer's last words, then its failure if it failed."""
+        self.write_output(self.next_index)
+        if self.error is not None:
+            raise self.error
+
+
+def emit_outcome(
+    region: Any,
+    message: tuple[Any, ...],
+    start: int,
+    ordered: list[Any],
+    merge: Callable[[list[Any], list[Any]], None],
+    feed: ProducerFeed | None,
+) -> None:
+    """Replay one batch's outcome in input order: what was printed, then its values merged;
+    a failure is raised with notes naming the item and carrying the worker's traceback."""
+    if message[1] == "done":
+        values, outputs = message[2], message[4]
+        if outputs or (feed is not None and feed.output):
+            for offset in range(len(values)):
+                if feed is not None:
+                    feed.write_output(start + offset)
+                if offset in outputs:
+                    sys.stdout.write(outputs[offset])
+        merge(ordered, values)
+        return
+    _, _, offset, item_repr, error, remote_traceback, outputs = message
+    for earlier in range(offset + 1):
+        if feed is not None:
+            feed.write_output(start + earlier)
+        if earlier in outputs:
+            sys.stdout.write(outputs[earlier])
+    sys.stdout.flush()
+    note = (
+        f"toreador: kernel {region.kernel} of region {region.label} "
+        f"failed on item {start + offset}: {item_repr}"
+    )
+    if isinstance(error, BaseException) and not isinstance(
+        error, SystemExit | KeyboardInterrupt
+    ):
+        error.add_note(note)
+        error.add_note("worker traceback:\n" + remote_traceback.rstrip())
+    else:
+        sys.stderr.write(note + "\n")
+    raise error
+
+
+class WorkerDiedError(RuntimeError):
+    """A worker process ended without reporting (killed, or crashed in native code)."""
 
 
 def run_region(
@@ -216,8 +390,7 @@ def _worker_main(tasks: Any, results: Any) -> None:
     )  # Ctrl-C is the main program's to handle
     assert _INHERITED is not None
     kernel, repl, apply_batch, sequence = _INHERITED
-    recorder = _OutputRecorder()
-    real_stdout = sys.stdout
+    recorder = OutputRecorder()
     parent = os.getppid()
     while True:
         try:
@@ -233,82 +406,8 @@ def _worker_main(tasks: Any, results: Any) -> None:
         items: Sequence[Any] = payload
         if isinstance(payload, tuple) and sequence is not None:
             items = sequence[payload[0] : payload[1]]
-        recorder.offset = 0
-        sys.stdout = recorder
-        started = time.perf_counter()
-        message: tuple[Any, ...]
-        try:
-            values = apply_batch(kernel, repl, items, recorder)
-        except (
-            BaseException
-        ) as error:  # the reference would stop here: report, never drop
-            sys.stdout = real_stdout
-            import traceback
-
-            offset = recorder.offset
-            message = (
-                batch_number,
-                "failed",
-                offset,
-                _describe(kernel, repl, items[offset]),
-                _portable(error),
-                traceback.format_exc(),
-                recorder.take(),
-            )
-        else:
-            sys.stdout = real_stdout
-            message = (
-                batch_number,
-                "done",
-                values,
-                time.perf_counter() - started,
-                recorder.take(),
-            )
-        results.put(_pickled_result(message, items))
-
-
-def _describe(kernel: Any, repl: tuple[Any, ...], item: Any) -> str:
-    """The item as the user knows it: for a bag of tasks, the task's datum, not its number."""
-    if kernel is _run_task:
-        return f"{short_repr(repl[0][item])} (task {item}, {_function_name(repl[1][item])})"
-    return short_repr(item)
-
-
-def _function_name(func: Any) -> str:
-    return str(getattr(func, "__qualname__", None) or type(func).__name__)
-
-
-def _pickled_result(message: tuple[Any, ...], items: Sequence[Any]) -> bytes:
-    """Pickle a worker's answer here, so that a result that cannot travel is reported as the
-    failure of its item instead of vanishing in the queue's feeder thread."""
-    try:
-        return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as error:
-        values = message[2] if message[1] == "done" else []
-        offset = next((i for i, v in enumerate(values) if not picklable(v)), 0)
-        problem = TypeError(
-            f"the result for this item cannot be sent back to the main program: {error}"
-        )
-        outputs = message[-1]
-        answer = (
-            message[0],
-            "failed",
-            offset,
-            _describe(None, (), items[offset]),
-            problem,
-            f"TypeError: {problem}",
-            {k: v for k, v in outputs.items() if k <= offset},
-        )
-        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _portable(error: BaseException) -> BaseException:
-    """The exception itself when it survives pickling, else a RuntimeError with its text."""
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
+        message = run_batch(batch_number, apply_batch, kernel, repl, items, recorder)
+        results.put(pickled_outcome(message, items))
 
 
 class _Progress:
@@ -359,7 +458,6 @@ class _ParallelRun:
     ) -> None:
         self.region, self.steps, self.kernel, self.repl = region, steps, kernel, repl
         self.workers, self.size = workers, size
-        self.capture_producer = not isinstance(items, _SEQUENCE_TYPES)
         # A list, tuple or range is inherited by the forked workers, which are then sent
         # index ranges: no item is pickled, and the main process does no work per item.
         # The producer-consumer pattern streams its items through the queue instead.
@@ -369,11 +467,14 @@ class _ParallelRun:
             and region.pattern != "producer-consumer"
             else None
         )
-        self.source: Iterator[Any] = steps.source(items)
-        self.exhausted = False
-        self.next_index = 0
-        self.producer_output: dict[int, str] = {}
-        self.producer_error: BaseException | None = None
+        self.feed = (
+            None
+            if self.sequence is not None
+            else ProducerFeed(
+                steps.source(items), not isinstance(items, _SEQUENCE_TYPES)
+            )
+        )
+        self.sent_up_to = 0  # items of the inherited sequence handed out so far
         self.per_item_seconds: float | None = None
         self.per_item_bytes = 0.0
 
@@ -391,39 +492,26 @@ class _ParallelRun:
             wanted = min(wanted, MAX_BATCH_BYTES / self.per_item_bytes)
         return max(1, min(MAX_BATCH, int(wanted)))
 
+    @property
+    def next_index(self) -> int:
+        return self.sent_up_to if self.feed is None else self.feed.next_index
+
+    @property
+    def exhausted(self) -> bool:
+        if self.feed is not None:
+            return self.feed.exhausted
+        assert self.sequence is not None
+        return self.sent_up_to == len(self.sequence)
+
     def _pull_batch(self) -> Sequence[Any]:
         wanted = self._batch_size()
-        if self.sequence is not None:
-            stop = min(len(self.sequence), self.next_index + wanted)
-            split = range(self.next_index, stop)
-            self.next_index = stop
-            self.exhausted = stop == len(self.sequence)
-            return split
-        batch: list[Any] = []
-        recorder = _OutputRecorder() if self.capture_producer else None
-        real_stdout = sys.stdout
-        try:
-            while len(batch) < wanted:
-                if recorder is not None:
-                    recorder.offset = self.next_index
-                    sys.stdout = recorder
-                try:
-                    item = next(self.source)
-                except StopIteration:
-                    self.exhausted = True
-                    break
-                finally:
-                    sys.stdout = real_stdout
-                batch.append(item)
-                self.next_index += 1
-        except (
-            BaseException
-        ) as error:  # the producer failed: finish earlier items, then raise
-            self.producer_error = error
-            self.exhausted = True
-        if recorder is not None:
-            self.producer_output.update(recorder.take())
-        return batch
+        if self.feed is not None:
+            return self.feed.pull(wanted)
+        assert self.sequence is not None
+        stop = min(len(self.sequence), self.sent_up_to + wanted)
+        split = range(self.sent_up_to, stop)
+        self.sent_up_to = stop
+        return split
 
     # -- running -------------------------------------------------------------------------
     def run(self) -> list[Any]:
@@ -490,13 +578,19 @@ class _ParallelRun:
                     True  # the reference stops at the first failure: so do we
                 )
             while flushed in pending:
-                self._emit(pending.pop(flushed), batch_starts[flushed], ordered)
+                emit_outcome(
+                    self.region,
+                    pending.pop(flushed),
+                    batch_starts[flushed],
+                    ordered,
+                    self.steps.merge,
+                    self.feed,
+                )
                 flushed += 1
                 progress.update(len(ordered))
         progress.finish(len(ordered))
-        self._write_producer_output(self.next_index)
-        if self.producer_error is not None:
-            raise self.producer_error
+        if self.feed is not None:
+            self.feed.finish()
         return ordered
 
     def _pickled_batch(
@@ -541,40 +635,6 @@ class _ParallelRun:
                         f"{self.region.kernel} ended with exit code {dead[0].exitcode} "
                         f"while items {first}..{last} were in flight"
                     ) from None
-
-    def _write_producer_output(self, upto: int) -> None:
-        for index in sorted(i for i in self.producer_output if i <= upto):
-            sys.stdout.write(self.producer_output.pop(index))
-
-    def _emit(self, message: tuple[Any, ...], start: int, ordered: list[Any]) -> None:
-        if message[1] == "done":
-            values, outputs = message[2], message[4]
-            if outputs or self.producer_output:
-                for offset in range(len(values)):
-                    self._write_producer_output(start + offset)
-                    if offset in outputs:
-                        sys.stdout.write(outputs[offset])
-            self.steps.merge(ordered, values)
-            return
-        _, _, offset, item_repr, error, remote_traceback, outputs = message
-        for earlier in range(offset + 1):
-            self._write_producer_output(start + earlier)
-            if earlier in outputs:
-                sys.stdout.write(outputs[earlier])
-        sys.stdout.flush()
-        index = start + offset
-        note = (
-            f"toreador: kernel {self.region.kernel} of region {self.region.label} "
-            f"failed on item {index}: {item_repr}"
-        )
-        if isinstance(error, BaseException) and not isinstance(
-            error, SystemExit | KeyboardInterrupt
-        ):
-            error.add_note(note)
-            error.add_note("worker traceback:\n" + remote_traceback.rstrip())
-        else:
-            sys.stderr.write(note + "\n")
-        raise error
 
     def _stop(self, tasks: Any, results: Any, processes: list[Any]) -> None:
         for process in processes:

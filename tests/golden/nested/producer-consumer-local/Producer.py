@@ -11,6 +11,6 @@ from typing import Any
 def produce(source: Iterable[Any]) -> Iterator[Any]:
     """Yield items one at a time, so a generator larger than memory streams through.
 
-    The engine takes items from here only while the bounded task queue has room.
+    The engine takes items from here only while it has room for more work in flight.
     """
     yield from source
