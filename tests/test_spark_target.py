@@ -183,6 +183,26 @@ def test_two_level_program_on_a_standalone_cluster(
     assert any(work.glob("app-*/*/stderr")), "no executor ran on the standalone worker"
 
 
+def test_inner_regions_use_the_task_cpus_on_the_cluster(
+    spark_cluster: dict[str, str], write_program, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Two levels for real: each outer item is a Spark task with 2 CPUs, and its inner region
+    runs on 2 processes there (sequentially the count of distinct processes is 1)."""
+    program = write_program(
+        "import os, time\nfrom toreador import data_parallel_region\n"
+        "def inner(x):\n    time.sleep(0.05)\n    return os.getpid()\n"
+        "def outer(group):\n    return len(set(data_parallel_region(range(12), inner)))\n"
+        "print(data_parallel_region([0, 1], outer))\n"
+    )
+    assert run_script(program).stdout == "[1, 1]\n"
+    model = tmp_path / "deploy.toml"
+    model.write_text("[spark]\nexecutors = 1\nexecutor_cores = 2\ntask_cpus = 2\n")
+    out = compile_into(program, tmp_path / "out", target="spark", model=load_model(model))
+    got = submit(out, spark_cluster)
+    assert got.returncode == 0, got.stderr[-4000:]
+    assert got.stdout == "[2, 2]\n"
+
+
 def test_failure_on_the_cluster_names_the_item(
     spark_cluster: dict[str, str], tmp_path: Path
 ) -> None:

@@ -130,6 +130,7 @@ def test_flagship_submitted_to_a_standalone_cluster(
     model.write_text("[spark]\nexecutors = 1\nexecutor_cores = 2\ntask_cpus = 2\n")
     out = compile_into(FLAGSHIP, tmp_path / "out", target="spark", model=load_model(model))
     reference = run_script(FLAGSHIP, str(data), "--verbose")
+    applications = set(Path(spark_cluster["SPARK_WORKER_DIR"]).glob("app-*"))
     got = subprocess.run(
         ["bash", str(out / "run_spark.sh"), str(data), "--verbose"],
         env=spark_cluster,
@@ -141,4 +142,5 @@ def test_flagship_submitted_to_a_standalone_cluster(
     )
     assert got.returncode == 0, got.stderr[-3000:]
     assert got.stdout == reference.stdout
-    assert "spark://127.0.0.1" in got.stderr  # submitted to the cluster, not local mode
+    # it ran on the cluster, not in local mode: the worker holds one more application
+    assert len(set(Path(spark_cluster["SPARK_WORKER_DIR"]).glob("app-*")) - applications) == 1
