@@ -24,6 +24,8 @@ from pathlib import Path
 
 from common import EXAMPLES, ROOT
 
+sys.path.insert(0, str(ROOT))  # for tests.helpers: the in-process run the tests use
+from tests.helpers import run_in_session
 from toreador.compiler import compile_source, write_output
 from toreador.compiler.deploy_model import load_model
 from toreador.compiler.source import read_source
@@ -111,7 +113,9 @@ def in_one_session(quick: bool) -> float:
             job = runpy.run_path(str(HANDWRITTEN / handwritten), run_name="handwritten")["job"]
             ours, theirs = [], []
             for _ in range(REPEATS):
-                seconds, out_generated = in_process(lambda g=generated, a=args: run_main(g, a))
+                seconds, out_generated = in_process(
+                    lambda g=generated, a=args: run_in_session(g, *a)
+                )
                 ours.append(seconds)
                 seconds, out_handwritten = in_process(lambda j=job, a=args: j(spark, a))
                 theirs.append(seconds)
@@ -123,28 +127,18 @@ def in_one_session(quick: bool) -> float:
     return worst
 
 
-def run_main(main: Path, args: list[str]) -> None:
-    saved_argv, saved_path = sys.argv[:], sys.path[:]
-    sys.argv = [str(main), *args]
-    sys.path.insert(0, str(main.parent))
-    try:
-        runpy.run_path(str(main), run_name="__main__")
-    finally:
-        sys.argv, sys.path[:] = saved_argv, saved_path
-        for name in [
-            n
-            for n, m in sys.modules.items()
-            if str(main.parent) in str(getattr(m, "__file__", "") or "")
-        ]:
-            del sys.modules[name]
-
-
 def in_process(work: object) -> tuple[float, str]:
+    """Time a run in this process; its stdout (a generated program's comes in its result)."""
     captured = io.StringIO()
     started = time.perf_counter()
     with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(io.StringIO()):
-        work()  # type: ignore[operator]
-    return time.perf_counter() - started, captured.getvalue()
+        result = work()  # type: ignore[operator]
+    seconds = time.perf_counter() - started
+    if result is not None:  # run_in_session's result
+        if result.returncode != 0:
+            raise SystemExit(f"generated program failed:\n{result.stderr[-3000:]}")
+        return seconds, str(result.stdout)
+    return seconds, captured.getvalue()
 
 
 def report(label: str, args: list[str], ours: float, theirs: float) -> float:

@@ -1,9 +1,10 @@
-"""Property tests: the generated local engine equals the sequential primitives on arbitrary
-inputs, kernels, worker counts and patterns."""
+"""Property tests: the generated engines (local, and spark on the shared local session) equal
+the sequential primitives on arbitrary inputs, kernels, worker counts and patterns."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import sys
 from collections.abc import Iterator
@@ -25,17 +26,24 @@ PROGRAM = (
 )
 
 
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    folder = tmp_path_factory.mktemp("engine")
-    (folder / "p.py").write_text(PROGRAM)
-    out = compile_into(folder / "p.py", folder / "out")
-    sys.path.insert(0, str(out))
-    import parallel_runtime
+ENGINES = {"local": "parallel_runtime", "spark": "spark_runtime"}
 
-    yield parallel_runtime
+
+@pytest.fixture(scope="module", params=sorted(ENGINES))
+def runtime(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    target = request.param
+    if target == "spark":
+        request.getfixturevalue("spark_session")
+    folder = tmp_path_factory.mktemp(f"engine-{target}")
+    (folder / "p.py").write_text(PROGRAM)
+    out = compile_into(folder / "p.py", folder / "out", target=target)
+    sys.path.insert(0, str(out))
+    engine = importlib.import_module(ENGINES[target])
+    yield engine
     sys.path.remove(str(out))
-    for name in ("parallel_runtime", "Mapper", "Reducer", "Producer", "Consumer", "Worker"):
+    for name in (*ENGINES.values(), "Mapper", "Reducer", "Producer", "Consumer", "Worker"):
         sys.modules.pop(name, None)
 
 
@@ -156,4 +164,4 @@ def test_unequal_bag_is_refused_like_the_reference(runtime: Any) -> None:
 def test_missing_pattern_files_are_not_needed_for_sequential_runs(runtime: Any) -> None:
     spec = region(runtime, "data_parallel_region", "mapreduce", 1)
     assert runtime.run_region(spec, [1, 2], double) == [2, 4]
-    assert Path(runtime.__file__).name == "parallel_runtime.py"
+    assert Path(runtime.__file__).stem in ENGINES.values()

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from toreador.patterns import PATTERNS
+
 from ..plan import ParallelPlan, RegionPlan
 from ..render import header_lines, render_skeleton
 from ..transform import TransformedProgram
@@ -76,3 +78,18 @@ def program_files(
             },
         )
     return files
+
+
+def pattern_step_files(plan: ParallelPlan) -> dict[str, str]:
+    """The per-batch steps of each pattern the plan uses (Mapper.py, Consumer.py, ...): the
+    same files for every engine that runs batches in workers (local, spark)."""
+    header = header_for(plan)
+    labels = ", ".join(r.label for r in plan.regions)
+    return {
+        name: render_skeleton(
+            f"{pattern}/steps/{name}.j2",
+            {"header": header(f"The {pattern} pattern's {name[:-3]} step."), "labels": labels},
+        )
+        for pattern in plan.patterns
+        for name in PATTERNS[pattern].files
+    }

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from toreador.patterns import PATTERNS
-
 from ..plan import ParallelPlan
 from ..render import render_skeleton
 from ..transform import TransformedProgram
-from .common import header_for, program_files
+from .common import header_for, pattern_step_files, program_files
 
 RUNTIME_MODULE = "parallel_runtime"
 
@@ -23,11 +21,5 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
         + "\n"
         + render_skeleton("local/parallel_runtime.py.j2", {})
     )
-    labels = ", ".join(r.label for r in plan.regions)
-    for pattern in plan.patterns:
-        for name in PATTERNS[pattern].files:
-            files[name] = render_skeleton(
-                f"{pattern}/steps/{name}.j2",
-                {"header": header(f"The {pattern} pattern's {name[:-3]} step."), "labels": labels},
-            )
+    files.update(pattern_step_files(plan))
     return files
