@@ -4,6 +4,7 @@ and a generated program submitted with spark-submit to a real standalone cluster
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -212,3 +213,18 @@ def test_failure_on_the_cluster_names_the_item(
     assert got.returncode != 0
     assert got.stdout == expected.stdout
     assert "failed on item 5: 0" in got.stderr
+
+
+def test_without_pyspark_the_program_says_what_is_missing(tmp_path: Path) -> None:
+    """Run with an interpreter that has no PySpark: one clear line, no traceback."""
+    bare = [shutil.which("python3") or "python3", "-E", "-s"]
+    probe = subprocess.run([*bare, "-c", "import pyspark"], capture_output=True, check=False)
+    if probe.returncode == 0:
+        pytest.skip("the machine's python3 has PySpark installed")
+    out = compile_into(EXAMPLES / "aliases.py", tmp_path / "out", target="spark")
+    got = subprocess.run(
+        [*bare, str(out / "Main.py")], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert got.returncode == 1
+    assert "the spark target needs PySpark" in got.stderr
+    assert "Traceback" not in got.stderr

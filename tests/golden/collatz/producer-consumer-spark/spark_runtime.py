@@ -440,7 +440,13 @@ def session_settings(region: Region, master: str) -> dict[str, str]:
 
 
 def _make_session(region: Region) -> Any:
-    from pyspark.sql import SparkSession
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise SystemExit(
+            f"toreador: {region.label}: the spark target needs PySpark (pip install pyspark, "
+            f"and Java 17) where Main.py runs: {error}"
+        ) from None
 
     existing = SparkSession.getActiveSession()
     if existing is not None:  # a notebook's or a test's session: used as it is
@@ -485,7 +491,7 @@ def _ship_modules(context: Any, region: Region) -> None:
             for file in files:
                 bundle.write(file, file.relative_to(HERE).as_posix())
     content = archive.getvalue()
-    # named by content: a session that outlives this program never mixes up two versions
+    # named by content: Spark refuses a second file of one name with other content
     path = folder / f"toreador-{hashlib.sha256(content).hexdigest()[:16]}.zip"
     path.write_bytes(content)
     context.addPyFile(str(path))
