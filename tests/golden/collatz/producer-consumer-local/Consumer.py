@@ -12,10 +12,11 @@ def consume_batch(
     consumer: Callable[..., Any], repl: tuple[Any, ...], batch: list[Any], recorder: Any
 ) -> list[Any]:
     """Consume one batch taken from the queue; results keep the batch's order."""
-    results = []
-    for offset, item in enumerate(batch):
-        recorder.offset = (
-            offset  # so that what the consumer prints is replayed in order
-        )
-        results.append(consumer(item, *repl))
+    results: list[Any] = []
+    recorder.follow(
+        results
+    )  # what the consumer prints is filed under its item, in order
+    append = results.append
+    for item in batch:
+        append(consumer(item, *repl))
     return results

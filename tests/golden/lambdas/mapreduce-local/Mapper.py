@@ -12,10 +12,11 @@ def map_split(
     kernel: Callable[..., Any], repl: tuple[Any, ...], split: list[Any], recorder: Any
 ) -> list[Any]:
     """Map one split; values keep the split's order, and the split's number is its key."""
-    values = []
-    for offset, item in enumerate(split):
-        recorder.offset = (
-            offset  # so that what the kernel prints is replayed in input order
-        )
-        values.append(kernel(item, *repl))
+    values: list[Any] = []
+    recorder.follow(
+        values
+    )  # what the kernel prints is filed under its item, replayed in order
+    append = values.append
+    for item in split:
+        append(kernel(item, *repl))
     return values

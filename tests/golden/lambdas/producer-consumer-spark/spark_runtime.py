@@ -182,11 +182,27 @@ def pattern_steps(pattern: str) -> PatternSteps:
 
 
 class OutputRecorder(io.TextIOBase):
-    """Stands in for sys.stdout and files each write under the item being processed."""
+    """Stands in for sys.stdout and files each write under the item being processed: the
+    offset set last, or, while following a batch's list of values, the item after the last
+    value (so a step's loop pays nothing per item for the bookkeeping)."""
 
     def __init__(self) -> None:
-        self.offset = 0
+        self._offset = 0
+        self._values: list[Any] | None = None
         self.chunks: dict[int, list[str]] = {}
+
+    @property
+    def offset(self) -> int:
+        return self._offset if self._values is None else len(self._values)
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        self._values = None
+        self._offset = value
+
+    def follow(self, values: list[Any]) -> None:
+        """From now on, the item being processed is the one whose value comes next."""
+        self._values = values
 
     def writable(self) -> bool:
         return True

@@ -15,8 +15,11 @@ def run_tasks(
     recorder: Any,
 ) -> list[Any]:
     """Run the tasks handed to this worker; each result is kept at its task's position."""
-    results = []
-    for offset, task in enumerate(tasks):
-        recorder.offset = offset  # so that what a task prints is replayed in order
-        results.append(task_runner(task, *repl))
+    results: list[Any] = []
+    recorder.follow(
+        results
+    )  # what a task prints is filed under its task, replayed in order
+    append = results.append
+    for task in tasks:
+        append(task_runner(task, *repl))
     return results
