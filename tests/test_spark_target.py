@@ -228,3 +228,29 @@ def test_without_pyspark_the_program_says_what_is_missing(tmp_path: Path) -> Non
     assert got.returncode == 1
     assert "the spark target needs PySpark" in got.stderr
     assert "Traceback" not in got.stderr
+
+
+def test_the_programs_own_modules_reach_the_executors(
+    write_program, spark_session: object, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A module beside the source is copied into the output folder and shipped with the
+    generated ones: kernels that use it, and a class from it, work on the executors."""
+    (tmp_path / "spark_sibling_geometry.py").write_text(
+        "from dataclasses import dataclass\n"
+        "@dataclass(frozen=True)\nclass Box:\n    side: int\n"
+        "def area(box):\n    return box.side * box.side\n"
+    )
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "from spark_sibling_geometry import Box, area\n"
+        "def grow(box):\n    return Box(area(box))\n"
+        "print(data_parallel_region([Box(n) for n in range(6)], grow))\n",
+        "spark_sibling_program.py",
+    )
+    expected = run_script(program)
+    out = compile_into(program, tmp_path / "out", target="spark")
+    assert (out / "spark_sibling_geometry.py").exists()
+    got = run_in_session(out / "Main.py")
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == expected.stdout
+    assert "Box(side=25)" in got.stdout
