@@ -13,9 +13,10 @@ from .deploy_model import DeployModel
 from .diagnostics import CompileError, Diagnostic, error_at
 from .local_modules import local_modules
 from .plan import ParallelPlan, plan_program
-from .render import format_python
+from .render import format_python, header_lines
+from .requirements import Requirements, derive_requirements
 from .source import SourceFile, parse_source
-from .targets import load_target
+from .targets import TARGETS, load_target
 from .transform import transform_program
 
 
@@ -52,7 +53,28 @@ def compile_source(
                 )
             ]
         )
+    if TARGETS[target].requirements and plan.regions:
+        header = header_lines(
+            plan.source_name,
+            plan.source_sha256,
+            plan.compiler_version,
+            plan.target,
+            "What the workers import: pip install -r requirements.txt where they run.",
+        )
+        files["requirements.txt"] = header + "\n" + _requirements(plan, files, modules).text()
     return CompiledProgram(plan, files, analysis.warnings, modules)
+
+
+def _requirements(
+    plan: ParallelPlan, files: dict[str, str], modules: tuple[Path, ...]
+) -> Requirements:
+    """What the workers import: the shared module and the program's own modules."""
+    sources = [files[f"{plan.shared_module}.py"]]
+    for module in modules:
+        paths = sorted(module.rglob("*.py")) if module.is_dir() else [module]
+        sources += [path.read_text(encoding="utf-8", errors="replace") for path in paths]
+    own = {Path(name).stem for name in files} | {module.stem for module in modules}
+    return derive_requirements(sources, own)
 
 
 def manifest(compiled: CompiledProgram) -> dict[str, Any]:

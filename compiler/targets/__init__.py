@@ -18,13 +18,16 @@ class TargetInfo:
     patterns: tuple[str, ...]
     module: str | None  # None: designed, not implemented in this version
     summary: str
+    requirements: bool = False  # writes requirements.txt: the workers run elsewhere
 
 
 ALL_PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
 TARGETS: dict[str, TargetInfo] = {
     "local": TargetInfo("local", ALL_PATTERNS, "local", "processes on this machine"),
     "hadoop": TargetInfo("hadoop", ("mapreduce",), "hadoop", "Hadoop Streaming"),
-    "spark": TargetInfo("spark", ALL_PATTERNS, "spark", "PySpark, local mode or a cluster"),
+    "spark": TargetInfo(
+        "spark", ALL_PATTERNS, "spark", "PySpark, local mode or a cluster", requirements=True
+    ),
     "docker": TargetInfo("docker", ALL_PATTERNS, None, "containers on a Docker engine"),
 }
 
