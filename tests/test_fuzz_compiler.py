@@ -27,27 +27,33 @@ CALLS = st.sampled_from(
 )
 
 
-def try_compile(text: str) -> None:
+TARGETS = st.sampled_from(["local", "hadoop", "spark"])
+
+
+def try_compile(text: str, target: str = "local") -> None:
     source = source_from_bytes(text.encode("utf-8", "surrogatepass"), Path("fuzz.py"), "fuzz.py")
     try:
-        compiled = compile_source(source, "auto", "local", DeployModel())
+        compiled = compile_source(source, "auto", target, DeployModel())
     except CompileError as error:
         assert error.diagnostics and all(d.path == "fuzz.py" for d in error.diagnostics)
         return
     assert "Main.py" in compiled.files
     for name, content in compiled.files.items():
-        ast.parse(content, filename=name)  # every generated file is valid Python
+        if name.endswith(".py"):
+            ast.parse(content, filename=name)  # every generated program is valid Python
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(program=hypothesmith.from_grammar())
-def test_grammar_programs_never_crash_the_compiler(program: str) -> None:
-    try_compile(program)
+@given(program=hypothesmith.from_grammar(), target=TARGETS)
+def test_grammar_programs_never_crash_the_compiler(program: str, target: str) -> None:
+    try_compile(program, target)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
-@given(program=hypothesmith.from_node(), call=CALLS)
-def test_programs_with_regions_never_crash_the_compiler(program: str, call: str) -> None:
+@given(program=hypothesmith.from_node(), call=CALLS, target=TARGETS)
+def test_programs_with_regions_never_crash_the_compiler(
+    program: str, call: str, target: str
+) -> None:
     names = [line.split("(")[0][4:] for line in program.splitlines() if line.startswith("def ")]
     kernel = names[0] if names else "str"
-    try_compile(PRELUDE + program + "\n" + call.format(name=kernel))
+    try_compile(PRELUDE + program + "\n" + call.format(name=kernel), target)
