@@ -254,3 +254,13 @@ def test_the_programs_own_modules_reach_the_executors(
     assert got.returncode == 0, got.stderr[-3000:]
     assert got.stdout == expected.stdout
     assert "Box(side=25)" in got.stdout
+
+
+def test_run_spark_sh_without_spark_submit_says_so(tmp_path: Path) -> None:
+    out = compile_into(EXAMPLES / "aliases.py", tmp_path / "out", target="spark")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    got = subprocess.run(
+        ["bash", str(out / "run_spark.sh")], env=env, capture_output=True, text=True, check=False
+    )
+    assert got.returncode == 2
+    assert "no spark-submit found: set SPARK_HOME or SPARK_SUBMIT" in got.stderr

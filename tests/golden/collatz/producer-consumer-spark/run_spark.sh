@@ -14,6 +14,10 @@ elif [ -n "${SPARK_HOME:-}" ]; then
 else
   submit=spark-submit
 fi
+if ! command -v "$submit" > /dev/null; then
+  echo "run_spark.sh: no spark-submit found: set SPARK_HOME or SPARK_SUBMIT" >&2
+  exit 2
+fi
 master=${SPARK_MASTER:-'local[*]'}
 # the generated modules, and the program's own modules copied beside them
 py_files=""
