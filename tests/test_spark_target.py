@@ -264,3 +264,22 @@ def test_run_spark_sh_without_spark_submit_says_so(tmp_path: Path) -> None:
     )
     assert got.returncode == 2
     assert "no spark-submit found: set SPARK_HOME or SPARK_SUBMIT" in got.stderr
+
+
+@pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer", "bag-of-tasks"])
+@pytest.mark.parametrize("size", [100, 1001])
+def test_the_failing_items_position_is_exact(
+    write_program, spark_session: object, tmp_path: Path, pattern: str, size: int
+) -> None:  # type: ignore[no-untyped-def]
+    """Spark cuts a list along pickling batches, not evenly by items: the position named in
+    the error is counted from what the tasks returned."""
+    failing = size - 9
+    program = write_program(
+        "import sys\nfrom toreador import data_parallel_region\n"
+        f"def check(x):\n    if x == {failing}:\n        raise ValueError(x)\n    return x\n"
+        f"data_parallel_region(list(range({size})), check)\n"
+    )
+    out = compile_for_session(program, tmp_path, pattern)
+    got = run_in_session(out / "Main.py")
+    assert got.returncode == 1
+    assert f"failed on item {failing}: {failing}" in got.stderr

@@ -615,17 +615,25 @@ class _SparkRun:
         else:
             partitions = min(len(items), cores * PARTITIONS_PER_CORE)
         ordered: list[Any] = []
-        bounds = _partition_starts(len(items), partitions)
-        for message in self.job(context, items, partitions):
-            emit_outcome(
-                self.region,
-                message,
-                bounds[message[0]],
-                ordered,
-                self.steps.merge,
-                None,
-            )
+        self.emit(self.job(context, items, partitions), 0, ordered, None)
         return ordered
+
+    def emit(
+        self,
+        messages: list[tuple[Any, ...]],
+        first: int,
+        ordered: list[Any],
+        feed: ProducerFeed | None,
+    ) -> tuple[float, int]:
+        """Replay a job's outcomes in partition order (a failure is raised). A partition
+        starts where the one before it ended: Spark cuts a list along batches of its own, so
+        positions are counted, not computed. Returns the work's seconds and items."""
+        start, seconds = first, 0.0
+        for message in messages:
+            emit_outcome(self.region, message, start, ordered, self.steps.merge, feed)
+            start += len(message[2])
+            seconds += message[3]
+        return seconds, start - first
 
     def _unsendable(
         self, items: Sequence[Any], start: int, error: Exception
@@ -657,11 +665,6 @@ class _SparkRun:
         return failure
 
 
-def _partition_starts(size: int, partitions: int) -> list[int]:
-    """Where each partition of parallelize(range(size), partitions) starts (Spark's split)."""
-    return [(index * size) // partitions for index in range(partitions)]
-
-
 class _Stream:
     """A streamed region: the producer read a chunk at a time, each chunk one Spark job, at
     most WINDOW chunks in flight, outcomes replayed in input order."""
@@ -682,54 +685,31 @@ class _Stream:
         return max(self.cores, min(MAX_CHUNK_ITEMS, int(wanted)))
 
     def run(self) -> list[Any]:
-        region = self.run_.region
         ordered: list[Any] = []
-        in_flight: list[tuple[int, Future[list[tuple[Any, ...]]], list[int]]] = []
-        failure_seen = False
+        in_flight: list[tuple[int, Future[list[tuple[Any, ...]]]]] = []
         with ThreadPoolExecutor(
             max_workers=WINDOW, thread_name_prefix="toreador"
         ) as pool:
             try:
                 while True:
-                    while (
-                        not self.feed.exhausted
-                        and not failure_seen
-                        and len(in_flight) < WINDOW
-                    ):
+                    while not self.feed.exhausted and len(in_flight) < WINDOW:
                         start = self.feed.next_index
                         chunk = self.feed.pull(self._chunk_size())
                         if not chunk:
                             break
-                        partitions = min(len(chunk), self.cores)
-                        starts = [
-                            start + s for s in _partition_starts(len(chunk), partitions)
-                        ]
                         if self.per_item_seconds is None:
                             self._measure_bytes(chunk)
+                        partitions = min(len(chunk), self.cores)
                         future = pool.submit(
                             self.run_.job, self.context, chunk, partitions, start
                         )
-                        in_flight.append((start, future, starts))
+                        in_flight.append((start, future))
                     if not in_flight:
                         break
-                    start, future, starts = in_flight.pop(0)
-                    messages = future.result()
-                    seconds = 0.0
-                    count = 0
-                    for message in messages:
-                        if message[1] == "failed":
-                            failure_seen = True
-                        else:
-                            seconds += message[3]
-                            count += len(message[2])
-                        emit_outcome(
-                            region,
-                            message,
-                            starts[message[0]],
-                            ordered,
-                            self.run_.steps.merge,
-                            self.feed,
-                        )
+                    start, future = in_flight.pop(0)
+                    seconds, count = self.run_.emit(
+                        future.result(), start, ordered, self.feed
+                    )
                     if count:
                         cost = seconds / count
                         previous = self.per_item_seconds
