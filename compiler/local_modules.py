@@ -7,22 +7,16 @@ self-contained. Found with ``ast`` (a cheap, read-only look), transitively.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from .requirements import imported_modules
 
 
 def _imported_names(path: Path) -> set[str]:
     try:
-        tree = ast.parse(path.read_bytes())
+        return imported_modules(path.read_bytes())
     except (SyntaxError, ValueError, OSError):
         return set()  # the user's module is theirs to fix; Python will say so at run time
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
 
 
 def _resolve(folder: Path, name: str) -> Path | None:

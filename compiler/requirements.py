@@ -38,8 +38,9 @@ class Requirements:
         return "\n".join(lines) + "\n" if lines else "# no third-party packages\n"
 
 
-def imported_modules(source: str) -> set[str]:
-    """Top-level names of every absolute import in ``source``, at any depth."""
+def imported_modules(source: str | bytes) -> set[str]:
+    """Top-level names of every absolute import in ``source``, at any depth (also what finds
+    the program's own modules beside it, in local_modules)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):

@@ -19,6 +19,7 @@ order, and the first failing item (in input order) fails the run, naming the ite
 from __future__ import annotations
 
 import heapq
+import io
 import os
 import pickle
 import shlex
@@ -61,6 +62,9 @@ class Region(NamedTuple):
 
 
 # -- The primitives' meaning, the same in every engine (skeletons/common/region_semantics) --
+
+# Inputs that are read as they are, not produced: their iteration prints nothing and cannot fail.
+SEQUENCE_TYPES = (list, tuple, range, str, bytes, dict, set, frozenset)
 
 
 class PrimitiveUsageError(TypeError):
@@ -127,6 +131,95 @@ def picklable(value: Any) -> bool:
     return True
 
 
+class OutputRecorder(io.TextIOBase):
+    """Stands in for sys.stdout and files each write under the item being processed: the
+    offset set last, or, while following a batch's list of values, the item after the last
+    value (so a step's loop pays nothing per item for the bookkeeping)."""
+
+    def __init__(self) -> None:
+        self._offset = 0
+        self._values: list[Any] | None = None
+        self.chunks: dict[int, list[str]] = {}
+
+    @property
+    def offset(self) -> int:
+        return self._offset if self._values is None else len(self._values)
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        self._values = None
+        self._offset = value
+
+    def follow(self, values: list[Any]) -> None:
+        """From now on, the item being processed is the one whose value comes next."""
+        self._values = values
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            self.chunks.setdefault(self.offset, []).append(text)
+        return len(text)
+
+    def take(self) -> dict[int, str]:
+        chunks = {offset: "".join(parts) for offset, parts in self.chunks.items()}
+        self.chunks = {}
+        return chunks
+
+
+class ProducerFeed:
+    """Items pulled lazily from the program's iterable, in batches. What a generator prints
+    while producing item i is kept and replayed just before item i's own output; a failing
+    producer ends the input, and its error is raised after the earlier items have run, as in
+    the reference."""
+
+    def __init__(self, source: Iterator[Any], capture: bool) -> None:
+        self.source, self.capture = source, capture
+        self.next_index = 0
+        self.exhausted = False
+        self.output: dict[int, str] = {}
+        self.error: BaseException | None = None
+
+    def pull(self, wanted: int) -> list[Any]:
+        batch: list[Any] = []
+        recorder = OutputRecorder() if self.capture else None
+        real_stdout = sys.stdout
+        try:
+            while len(batch) < wanted:
+                if recorder is not None:
+                    recorder.offset = self.next_index
+                    sys.stdout = recorder
+                try:
+                    item = next(self.source)
+                except StopIteration:
+                    self.exhausted = True
+                    break
+                finally:
+                    sys.stdout = real_stdout
+                batch.append(item)
+                self.next_index += 1
+        except (
+            BaseException
+        ) as error:  # the producer failed: finish earlier items, then raise
+            self.error = error
+            self.exhausted = True
+        if recorder is not None:
+            self.output.update(recorder.take())
+        return batch
+
+    def write_output(self, upto: int) -> None:
+        """What the producer printed for items up to ``upto``, in order."""
+        for index in sorted(i for i in self.output if i <= upto):
+            sys.stdout.write(self.output.pop(index))
+
+    def finish(self) -> None:
+        """After the last item: the producer's last words, then its failure if it failed."""
+        self.write_output(self.next_index)
+        if self.error is not None:
+            raise self.error
+
+
 def run_region(
     region: Region, data: Iterable[Any], kernel: Any, *repl: Any
 ) -> list[Any]:
@@ -159,8 +252,7 @@ class _StreamingJob:
         self.region, self.kernel, self.repl = region, kernel, repl
         self.mappers = worker_count(region.workers)
         self.folder = Path(tempfile.mkdtemp(prefix="toreador-hadoop-"))
-        self.producer_output: dict[int, str] = {}
-        self.producer_error: BaseException | None = None
+        self.feed = ProducerFeed(iter(()), False)  # replaced by the items' own in run()
 
     def run(self, data: Iterable[Any]) -> list[Any]:
         try:
@@ -182,9 +274,7 @@ class _StreamingJob:
                 )
             else:
                 lines = self._run_on_hadoop(*installation)
-            return self._finish(
-                _collect(self.region, lines, count, self.producer_output)
-            )
+            return self._finish(_collect(self.region, lines, count, self.feed.output))
         finally:
             if os.environ.get("TOREADOR_KEEP"):
                 sys.stderr.write(
@@ -196,10 +286,7 @@ class _StreamingJob:
 
     def _finish(self, results: list[Any]) -> list[Any]:
         """After the items' output: what the producer printed last, or its failure."""
-        for position in sorted(self.producer_output):
-            sys.stdout.write(self.producer_output.pop(position))
-        if self.producer_error is not None:
-            raise self.producer_error
+        self.feed.finish()
         return results
 
     def _write_job(self) -> None:
@@ -214,36 +301,34 @@ class _StreamingJob:
 
     def _write_splits(self, data: Iterable[Any]) -> int:
         """Items into input splits as batched records, streamed: a generator larger than
-        memory goes through."""
+        memory goes through. A batch never crosses a split's end."""
         inputs = self.folder / "input"
         inputs.mkdir()
         size = len(data) if isinstance(data, list | tuple | range) else None
         per_split = max(1, -(-size // self.mappers)) if size is not None else 50_000
         batch_items = max(1, min(protocol.BATCH_ITEMS, per_split))
-        position = 0
-        batch: list[Any] = []
+        feed = self.feed = ProducerFeed(
+            iter(data), not isinstance(data, SEQUENCE_TYPES)
+        )
         handle = None
         try:
-            for item in self._produce(data):
-                if position % per_split == 0:
-                    self._flush(handle, position - len(batch), batch)
+            while not feed.exhausted:
+                first = feed.next_index
+                batch = feed.pull(min(batch_items, per_split - first % per_split))
+                if not batch:
+                    break
+                if first % per_split == 0:
                     if handle is not None:
                         handle.close()
-                    name = f"split-{position // per_split:05d}.txt"
+                    name = f"split-{first // per_split:05d}.txt"
                     handle = open(inputs / name, "w", encoding="ascii")  # noqa: SIM115
-                batch.append(item)
-                position += 1
-                if len(batch) == batch_items:
-                    self._flush(handle, position - len(batch), batch)
-            self._flush(handle, position - len(batch), batch)
+                self._write_batch(handle, first, batch)
         finally:
             if handle is not None:
                 handle.close()
-        return position
+        return feed.next_index
 
-    def _flush(self, handle: Any, first: int, batch: list[Any]) -> None:
-        if not batch:
-            return
+    def _write_batch(self, handle: Any, first: int, batch: list[Any]) -> None:
         try:
             lines = list(protocol.batch_records(first, batch))
         except Exception as error:
@@ -253,35 +338,6 @@ class _StreamingJob:
                 f"cannot be sent to a Hadoop task: {error}"
             ) from error
         handle.writelines(lines)
-        batch.clear()
-
-    def _produce(self, data: Iterable[Any]) -> Iterator[Any]:
-        """The items; what a generator prints while producing item i is kept for item i, and
-        its failure ends the input (the items before it still run, as in the reference)."""
-        if isinstance(
-            data, list | tuple | range | str | bytes | dict | set | frozenset
-        ):
-            yield from data
-            return
-        source = iter(data)
-        position = 0
-        real_stdout = sys.stdout
-        printed = protocol.ItemOutput()
-        while True:
-            printed.offset = position
-            sys.stdout = printed
-            try:
-                item = next(source)
-            except StopIteration:
-                break
-            except BaseException as error:
-                self.producer_error = error
-                break
-            finally:
-                sys.stdout = real_stdout
-                self.producer_output.update(printed.take())
-            yield item
-            position += 1
 
     def _run_on_hadoop(self, launcher: str, jar: str) -> Iterator[str]:
         region = self.region

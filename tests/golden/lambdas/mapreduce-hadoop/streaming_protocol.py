@@ -15,7 +15,6 @@ the results, or the first failure, with what the kernel printed for each item.
 from __future__ import annotations
 
 import base64
-import io
 import pickle
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -63,25 +62,3 @@ def read_records(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
         if line:
             key, _, value = line.partition("\t")
             yield key, value
-
-
-class ItemOutput(io.TextIOBase):
-    """Stands in for sys.stdout while kernels run (stdout is the protocol's channel) and files
-    what is printed under the item being processed."""
-
-    def __init__(self) -> None:
-        self.offset = 0
-        self.chunks: dict[int, list[str]] = {}
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        if text:
-            self.chunks.setdefault(self.offset, []).append(text)
-        return len(text)
-
-    def take(self) -> dict[int, str]:
-        printed = {offset: "".join(parts) for offset, parts in self.chunks.items()}
-        self.chunks = {}
-        return printed

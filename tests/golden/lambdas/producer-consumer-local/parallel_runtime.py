@@ -37,7 +37,6 @@ MAX_BATCH_BYTES = (
     8 * 1024 * 1024
 )  # keeps a window of batches small when items are large
 _IN_WORKER = False
-_SEQUENCE_TYPES = (list, tuple, range, str, bytes, dict, set, frozenset)
 
 
 class Region(NamedTuple):
@@ -51,6 +50,9 @@ class Region(NamedTuple):
 
 
 # -- The primitives' meaning, the same in every engine (skeletons/common/region_semantics) --
+
+# Inputs that are read as they are, not produced: their iteration prints nothing and cannot fail.
+SEQUENCE_TYPES = (list, tuple, range, str, bytes, dict, set, frozenset)
 
 
 class PrimitiveUsageError(TypeError):
@@ -117,41 +119,6 @@ def picklable(value: Any) -> bool:
     return True
 
 
-# -- Batches run in workers, replayed in input order (skeletons/common/batch_outcomes) --
-# The local and the spark engines share this: a worker runs the pattern's step over a batch and
-# answers with an outcome message; the main program replays outcomes in input order.
-
-
-class PatternSteps(NamedTuple):
-    """The pattern's own steps, from its files (Mapper.py, Consumer.py, Worker.py, ...)."""
-
-    source: Callable[[Iterable[Any]], Iterator[Any]]
-    apply_batch: Callable[..., list[Any]]
-    merge: Callable[[list[Any], list[Any]], None]
-
-
-def pattern_steps(pattern: str) -> PatternSteps:
-    """Import the generated pattern files lazily: only the region's own pattern is needed."""
-    import importlib
-
-    if pattern == "mapreduce":
-        mapper, reducer = (
-            importlib.import_module("Mapper"),
-            importlib.import_module("Reducer"),
-        )
-        return PatternSteps(iter, mapper.map_split, reducer.reduce_split)
-    if pattern == "producer-consumer":
-        producer, consumer = (
-            importlib.import_module("Producer"),
-            importlib.import_module("Consumer"),
-        )
-        return PatternSteps(producer.produce, consumer.consume_batch, list.extend)
-    if pattern == "bag-of-tasks":
-        worker = importlib.import_module("Worker")
-        return PatternSteps(iter, worker.run_tasks, list.extend)
-    raise ValueError(f"unknown pattern {pattern!r}")
-
-
 class OutputRecorder(io.TextIOBase):
     """Stands in for sys.stdout and files each write under the item being processed: the
     offset set last, or, while following a batch's list of values, the item after the last
@@ -187,6 +154,93 @@ class OutputRecorder(io.TextIOBase):
         chunks = {offset: "".join(parts) for offset, parts in self.chunks.items()}
         self.chunks = {}
         return chunks
+
+
+class ProducerFeed:
+    """Items pulled lazily from the program's iterable, in batches. What a generator prints
+    while producing item i is kept and replayed just before item i's own output; a failing
+    producer ends the input, and its error is raised after the earlier items have run, as in
+    the reference."""
+
+    def __init__(self, source: Iterator[Any], capture: bool) -> None:
+        self.source, self.capture = source, capture
+        self.next_index = 0
+        self.exhausted = False
+        self.output: dict[int, str] = {}
+        self.error: BaseException | None = None
+
+    def pull(self, wanted: int) -> list[Any]:
+        batch: list[Any] = []
+        recorder = OutputRecorder() if self.capture else None
+        real_stdout = sys.stdout
+        try:
+            while len(batch) < wanted:
+                if recorder is not None:
+                    recorder.offset = self.next_index
+                    sys.stdout = recorder
+                try:
+                    item = next(self.source)
+                except StopIteration:
+                    self.exhausted = True
+                    break
+                finally:
+                    sys.stdout = real_stdout
+                batch.append(item)
+                self.next_index += 1
+        except (
+            BaseException
+        ) as error:  # the producer failed: finish earlier items, then raise
+            self.error = error
+            self.exhausted = True
+        if recorder is not None:
+            self.output.update(recorder.take())
+        return batch
+
+    def write_output(self, upto: int) -> None:
+        """What the producer printed for items up to ``upto``, in order."""
+        for index in sorted(i for i in self.output if i <= upto):
+            sys.stdout.write(self.output.pop(index))
+
+    def finish(self) -> None:
+        """After the last item: the producer's last words, then its failure if it failed."""
+        self.write_output(self.next_index)
+        if self.error is not None:
+            raise self.error
+
+
+# -- Batches run in workers, replayed in input order (skeletons/common/batch_outcomes) --
+# The local and the spark engines share this: a worker runs the pattern's step over a batch and
+# answers with an outcome message; the main program replays outcomes in input order.
+
+
+class PatternSteps(NamedTuple):
+    """The pattern's own steps, from its files (Mapper.py, Consumer.py, Worker.py, ...)."""
+
+    source: Callable[[Iterable[Any]], Iterator[Any]]
+    apply_batch: Callable[..., list[Any]]
+    merge: Callable[[list[Any], list[Any]], None]
+
+
+def pattern_steps(pattern: str) -> PatternSteps:
+    """Import the generated pattern files lazily: only the region's own pattern is needed."""
+    import importlib
+
+    if pattern == "mapreduce":
+        mapper, reducer = (
+            importlib.import_module("Mapper"),
+            importlib.import_module("Reducer"),
+        )
+        return PatternSteps(iter, mapper.map_split, reducer.reduce_split)
+    if pattern == "producer-consumer":
+        producer, consumer = (
+            importlib.import_module("Producer"),
+            importlib.import_module("Consumer"),
+        )
+        return PatternSteps(producer.produce, consumer.consume_batch, list.extend)
+    if pattern == "bag-of-tasks":
+        worker = importlib.import_module("Worker")
+        return PatternSteps(iter, worker.run_tasks, list.extend)
+    raise ValueError(f"unknown pattern {pattern!r}")
 
 
 def run_batch(
@@ -264,58 +318,6 @@ def portable(error: BaseException) -> BaseException:
     return error
 
 
-class ProducerFeed:
-    """Items pulled lazily from the program's iterable, in batches. What a generator prints
-    while producing item i is kept and replayed just before item i's own output; a failing
-    producer ends the input, and its error is raised after the earlier items have run, as in
-    the reference."""
-
-    def __init__(self, source: Iterator[Any], capture: bool) -> None:
-        self.source, self.capture = source, capture
-        self.next_index = 0
-        self.exhausted = False
-        self.output: dict[int, str] = {}
-        self.error: BaseException | None = None
-
-    def pull(self, wanted: int) -> list[Any]:
-        batch: list[Any] = []
-        recorder = OutputRecorder() if self.capture else None
-        real_stdout = sys.stdout
-        try:
-            while len(batch) < wanted:
-                if recorder is not None:
-                    recorder.offset = self.next_index
-                    sys.stdout = recorder
-                try:
-                    item = next(self.source)
-                except StopIteration:
-                    self.exhausted = True
-                    break
-                finally:
-                    sys.stdout = real_stdout
-                batch.append(item)
-                self.next_index += 1
-        except (
-            BaseException
-        ) as error:  # the producer failed: finish earlier items, then raise
-            self.error = error
-            self.exhausted = True
-        if recorder is not None:
-            self.output.update(recorder.take())
-        return batch
-
-    def write_output(self, upto: int) -> None:
-        """What the producer printed for items up to ``upto``, in order."""
-        for index in sorted(i for i in self.output if i <= upto):
-            sys.stdout.write(self.output.pop(index))
-
-    def finish(self) -> None:
-        """After the last item: the producer's last words, then its failure if it failed."""
-        self.write_output(self.next_index)
-        if self.error is not None:
-            raise self.error
-
-
 def emit_outcome(
     region: Any,
     message: tuple[Any, ...],
@@ -369,7 +371,7 @@ def run_region(
     # sent, so a task may hold a function that pickle could not ship (a lambda, a closure).
     items, kernel, repl = region_items(region.primitive, data, kernel, repl)
     workers = worker_count(region.workers)
-    size = len(items) if isinstance(items, _SEQUENCE_TYPES) else None
+    size = len(items) if isinstance(items, SEQUENCE_TYPES) else None
     if (
         _IN_WORKER
         or workers == 1
@@ -487,7 +489,7 @@ class _ParallelRun:
             None
             if self.sequence is not None
             else ProducerFeed(
-                steps.source(items), not isinstance(items, _SEQUENCE_TYPES)
+                steps.source(items), not isinstance(items, SEQUENCE_TYPES)
             )
         )
         self.sent_up_to = 0  # items of the inherited sequence handed out so far

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ["TOREADOR_IN_TASK"] = "1"  # a nested region runs inside this task
 
 import streaming_protocol as protocol  # noqa: E402
-from hadoop_runtime import picklable, short_repr  # noqa: E402
+from hadoop_runtime import OutputRecorder, picklable, short_repr  # noqa: E402
 
 
 def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
@@ -48,7 +48,7 @@ def main() -> None:
     with open(job_path, encoding="ascii") as handle:
         kernel, repl, _label = protocol.decode(handle.read().strip())
     channel = sys.stdout
-    printed = protocol.ItemOutput()
+    printed = OutputRecorder()
     for key, value in protocol.read_records(sys.stdin):
         items = protocol.decode(value)
         sys.stdout = printed
