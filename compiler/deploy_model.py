@@ -44,11 +44,14 @@ class HadoopSettings:
 
 @dataclass(frozen=True)
 class DockerSettings:
-    base_image: str = "python:3.11-slim"
-    replicas: int = 2
-    network_mode: str = "none"
-    volume: str = "toreador-data"
-    docker_host: str = ""
+    base_image: str = "python:3.11-slim"  # FROM of the generated Dockerfile
+    replicas: int = 2  # worker containers (outer regions: containers running at once)
+    network_mode: str = ""  # "": none, or host when the Redis queue is used
+    volume: str = "toreador-data"  # the shared volume's name prefix
+    docker_host: str = ""  # the worker group's engine ("": DOCKER_HOST, else the local one)
+    redis_url: str = ""  # an existing Redis; "": Main.py starts one in a container
+    redis_image: str = "redis:7-alpine"
+    queue_bound: int = 8  # batches waiting in the queue at most (the producer waits)
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,15 @@ SECTIONS: dict[str, type] = {
     "docker": DockerSettings,
 }
 MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
-NETWORK_MODES = ("none", "host")
-AT_LEAST_ONE = ("replicas", "reducers", "executors", "executor_cores", "task_cpus")
+NETWORK_MODES = ("", "none", "host")
+AT_LEAST_ONE = (
+    "replicas",
+    "reducers",
+    "executors",
+    "executor_cores",
+    "task_cpus",
+    "queue_bound",
+)
 
 
 def load_model(path: Path | None) -> DeployModel:
@@ -150,7 +160,7 @@ class _Validator:
                 self.fail(f"{where}'{key}' must look like 512m or 2g, not {value!r}", key, section)
             elif key == "network_mode" and value not in NETWORK_MODES:
                 self.fail(
-                    f"{where}'network_mode' must be one of {', '.join(NETWORK_MODES)} "
+                    f"{where}'network_mode' must be none or host "
                     "(the default bridge reaches a private network)",
                     key,
                     section,

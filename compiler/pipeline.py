@@ -28,6 +28,8 @@ class CompiledProgram:
     files: dict[str, str]
     warnings: tuple[Diagnostic, ...]
     local_modules: tuple[Path, ...] = ()
+    # files of folder-installed packages the workers import: (path under packages/, file)
+    package_files: tuple[tuple[str, Path], ...] = ()
 
 
 def compile_source(
@@ -53,7 +55,9 @@ def compile_source(
                 )
             ]
         )
-    if TARGETS[target].requirements and plan.regions:
+    info = TARGETS[target]
+    package_files: tuple[tuple[str, Path], ...] = ()
+    if info.requirements and plan.regions:
         header = header_lines(
             plan.source_name,
             plan.source_sha256,
@@ -61,15 +65,22 @@ def compile_source(
             plan.target,
             "What the workers import: pip install -r requirements.txt where they run.",
         )
-        files["requirements.txt"] = header + "\n" + _requirements(plan, files, modules).text()
-    return CompiledProgram(plan, files, analysis.warnings, modules)
+        needed = _requirements(plan, files, modules, info.worker_packages)
+        files["requirements.txt"] = header + "\n" + needed.text(info.ships_packages)
+        if info.ships_packages:
+            package_files = needed.package_files
+    return CompiledProgram(plan, files, analysis.warnings, modules, package_files)
 
 
 def _requirements(
-    plan: ParallelPlan, files: dict[str, str], modules: tuple[Path, ...]
+    plan: ParallelPlan,
+    files: dict[str, str],
+    modules: tuple[Path, ...],
+    engine_imports: tuple[str, ...] = (),
 ) -> Requirements:
-    """What the workers import: the shared module and the program's own modules."""
-    sources = [files[f"{plan.shared_module}.py"]]
+    """What the workers import: the shared module, the program's own modules, and what the
+    target's worker code itself imports (the docker workers' Redis client)."""
+    sources = [files[f"{plan.shared_module}.py"], *(f"import {name}" for name in engine_imports)]
     for module in modules:
         paths = sorted(module.rglob("*.py")) if module.is_dir() else [module]
         sources += [path.read_text(encoding="utf-8", errors="replace") for path in paths]
@@ -103,6 +114,7 @@ def manifest(compiled: CompiledProgram) -> dict[str, Any]:
             for r in plan.regions
         ],
         "copied_modules": [m.name for m in compiled.local_modules],
+        "shipped_packages": sorted({f"packages/{name}" for name, _ in compiled.package_files}),
         "files": sorted([*compiled.files, "manifest.json", "ruff.toml"]),
     }
 
@@ -133,6 +145,10 @@ def write_output(compiled: CompiledProgram, out_dir: Path) -> list[Path]:
             )
         else:
             shutil.copy2(module, target)
+    for relative, file in compiled.package_files:  # the workers' copies, as they are
+        target = out_dir / "packages" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, target)
     data = manifest(compiled)
     (out_dir / "manifest.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     for name in stale - set(data["files"]):

@@ -10,11 +10,13 @@ Read with ``ast``: a look at generated text, no import is executed.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,15 @@ class Requirements:
     pinned: tuple[str, ...]
     local: tuple[str, ...]
     missing: tuple[str, ...]
+    # the modules of folder-installed packages the workers import, as (path relative to the
+    # package's sys.path entry, file): what a target that ships them copies
+    package_files: tuple[tuple[str, Path], ...] = ()
 
-    def text(self) -> str:
+    def text(self, shipped: bool = False) -> str:
         """requirements.txt: pins first; what pip cannot fetch is said in comments."""
         lines = list(self.pinned)
-        lines += [
-            f"# installed from a local folder here, ship it yourself: {n}" for n in self.local
-        ]
+        why = "its modules are copied into packages/" if shipped else "ship it yourself"
+        lines += [f"# installed from a local folder here, {why}: {n}" for n in self.local]
         lines += [
             f"# imported but not installed where this was compiled: {n}" for n in self.missing
         ]
@@ -48,6 +52,77 @@ def imported_modules(source: str | bytes) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
+
+
+def _dotted_imports(source: str | bytes, package: str) -> set[str]:
+    """Dotted names of every import in ``source`` (a module of ``package``), relative ones
+    resolved; ``from a import b`` gives ``a`` and ``a.b`` (b may be a submodule)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".") if package else []
+                base = parts[: len(parts) - node.level + 1] if node.level <= len(parts) else []
+                if not base:
+                    continue
+                module = ".".join(base + ([node.module] if node.module else []))
+            elif node.module:
+                module = node.module
+            else:
+                continue
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names if alias.name != "*")
+    return names
+
+
+def _module_file(root: Path, dotted: str) -> Path | None:
+    """The file of a module under a package root folder, found without importing anything."""
+    base = root.joinpath(*dotted.split(".")[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _package_closure(sources: Iterable[str], tops: set[str]) -> tuple[dict[str, Path], set[str]]:
+    """The modules of the packages ``tops`` that ``sources`` import, followed through the
+    packages' own imports: the files (by relative path) and the other top-level names."""
+    roots: dict[str, Path] = {}
+    for top in tops:
+        spec = importlib.util.find_spec(top)  # a top-level name: nothing is executed
+        if spec is not None and spec.submodule_search_locations:
+            roots[top] = Path(next(iter(spec.submodule_search_locations)))
+    wanted = [name for source in sources for name in _dotted_imports(source, "")]
+    files: dict[str, Path] = {}
+    others: set[str] = set()
+    seen: set[str] = set()
+    while wanted:
+        name = wanted.pop()
+        top = name.split(".")[0]
+        if name in seen or top not in roots:
+            continue
+        seen.add(name)
+        path = _module_file(roots[top], name)
+        if path is None:
+            continue
+        parts = name.split(".")
+        for depth in range(1, len(parts)):  # the packages on the way: their __init__ runs
+            wanted.append(".".join(parts[:depth]))
+        files[path.relative_to(roots[top].parent).as_posix()] = path
+        package = name if path.name == "__init__.py" else ".".join(parts[:-1])
+        try:
+            found = _dotted_imports(path.read_bytes(), package)
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for dotted in found:
+            (
+                wanted.append(dotted)
+                if dotted.split(".")[0] in roots
+                else others.add(dotted.split(".")[0])
+            )
+    return files, others
 
 
 def _installed_from_folder(distribution: metadata.Distribution) -> bool:
@@ -69,24 +144,38 @@ def derive_requirements(sources: Iterable[str], own_modules: Iterable[str]) -> R
             imported |= imported_modules(source)
         except (SyntaxError, ValueError):
             continue  # the program's own module, broken: Python will say so where it runs
+    sources = list(sources)
     skipped = set(sys.stdlib_module_names) | set(own_modules) | {"__future__", "toreador"}
     providers = metadata.packages_distributions()
     pinned: set[str] = set()
     local: set[str] = set()
+    local_tops: set[str] = set()
     missing: set[str] = set()
-    for name in sorted(imported - skipped):
-        found = providers.get(name, [])
-        if not found:
-            missing.add(name)
-        for distribution_name in found:
-            distribution = metadata.distribution(distribution_name)
-            canonical = distribution.metadata["Name"]
-            # every copy on the path counts: a source checkout's egg-info may come first
-            copies = metadata.distributions(name=distribution_name)
-            if any(_installed_from_folder(copy) for copy in copies):
-                local.add(canonical)
-            else:
-                pinned.add(f"{canonical}=={distribution.version}")
+
+    def classify(names: Iterable[str]) -> None:
+        for name in sorted(names):
+            found = providers.get(name, [])
+            if not found:
+                missing.add(name)
+            for distribution_name in found:
+                distribution = metadata.distribution(distribution_name)
+                canonical = distribution.metadata["Name"]
+                # every copy on the path counts: a source checkout's egg-info may come first
+                copies = metadata.distributions(name=distribution_name)
+                if any(_installed_from_folder(copy) for copy in copies):
+                    local.add(canonical)
+                    local_tops.add(name)
+                else:
+                    pinned.add(f"{canonical}=={distribution.version}")
+
+    classify(imported - skipped)
+    files: dict[str, Path] = {}
+    if local_tops:  # what the used modules of folder-installed packages import, in turn
+        files, others = _package_closure(sources, set(local_tops))
+        classify(others - skipped - imported - local_tops)
     return Requirements(
-        tuple(sorted(pinned, key=str.lower)), tuple(sorted(local)), tuple(sorted(missing))
+        tuple(sorted(pinned, key=str.lower)),
+        tuple(sorted(local)),
+        tuple(sorted(missing)),
+        tuple(sorted(files.items())),
     )

@@ -19,6 +19,8 @@ class TargetInfo:
     module: str | None  # None: designed, not implemented in this version
     summary: str
     requirements: bool = False  # writes requirements.txt: the workers run elsewhere
+    ships_packages: bool = False  # copies the folder-installed packages the workers import
+    worker_packages: tuple[str, ...] = ()  # what the engine's workers import themselves
 
 
 ALL_PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
@@ -28,7 +30,15 @@ TARGETS: dict[str, TargetInfo] = {
     "spark": TargetInfo(
         "spark", ALL_PATTERNS, "spark", "PySpark, local mode or a cluster", requirements=True
     ),
-    "docker": TargetInfo("docker", ALL_PATTERNS, None, "containers on a Docker engine"),
+    "docker": TargetInfo(
+        "docker",
+        ALL_PATTERNS,
+        "docker",
+        "containers on a Docker engine",
+        requirements=True,
+        ships_packages=True,
+        worker_packages=("redis",),
+    ),
 }
 
 
