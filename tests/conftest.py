@@ -171,3 +171,73 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real Docker engine (dockerd without bridge or iptables, state in a temp folder) with
+    the local base image ``toreador-base:test``, for the whole run; stopped by pid. Yields the
+    environment a generated docker program runs in; ``ENGINE`` holds the engine itself."""
+    from . import docker_engine as engines
+
+    try:
+        engine = engines.start_engine()
+    except engines.EngineUnavailable as reason:
+        pytest.skip(f"no Docker engine: {reason}")
+    try:
+        try:
+            engines.build_base_image(engine)
+        except engines.EngineUnavailable as reason:
+            pytest.skip(f"no base image: {reason}")
+        wheels = tmp_path_factory.mktemp("wheelhouse")
+        env = dict(
+            os.environ,
+            DOCKER_HOST=engine.url,
+            TOREADOR_WHEELHOUSE=str(wheels),
+            TOREADOR_PROGRESS="0",
+        )
+        env.pop("TOREADOR_DOCKER_BASE_IMAGE", None)
+        DOCKER_ENGINES.append(engine)
+        yield env
+    finally:
+        DOCKER_ENGINES.clear()
+        engines.stop_engine(engine)
+
+
+DOCKER_ENGINES: list[object] = []  # the running test engine, for docker_leftovers()
+
+
+def docker_leftovers() -> list[str]:
+    """What generated programs left on the test engine: must be nothing."""
+    from . import docker_engine as engines
+
+    return engines.leftovers(DOCKER_ENGINES[0])  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server on 127.0.0.1 (Debian's redis-server), stopped by pid."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (scripts/engines.sh)")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.skip("redis-server did not start")
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -22,9 +22,13 @@ EXAMPLES = ROOT / "examples"
 
 
 def run_script(
-    script: Path, *args: str, cwd: Path | None = None, timeout: float = 300
+    script: Path,
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, TOREADOR_PROGRESS="0")
+    env = dict(env or os.environ, TOREADOR_PROGRESS="0")
     return subprocess.run(
         [sys.executable, str(script), *args],
         capture_output=True,

@@ -1,0 +1,272 @@
+"""The docker target on a real Docker engine (tests/docker_engine.py): the examples in worker
+containers, failures, streaming through the Redis queue, two levels with one container per
+outer item, an edge worker group, Ctrl-C, and no container or volume left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from toreador.compiler.deploy_model import DeployModel, load_model
+
+from .conftest import docker_leftovers
+from .helpers import EXAMPLES, compile_into, run_cli, run_script
+from .test_end_to_end import CASES, reference
+
+PATTERNS = ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"]
+TEST_MODEL = '[docker]\nbase_image = "toreador-base:test"\nredis_image = "toreador-base:test"\n'
+
+
+def docker_model(tmp_path: Path, extra: str = "", top: str = "") -> DeployModel:
+    path = tmp_path / "deploy.toml"
+    path.write_text(top + TEST_MODEL + extra)
+    return load_model(path)
+
+
+def compile_docker(
+    source: Path, tmp_path: Path, pattern: str = "auto", extra: str = "", top: str = ""
+) -> Path:
+    model = docker_model(tmp_path, extra, top)
+    return compile_into(source, tmp_path / "out", pattern, "docker", model)
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_examples_print_what_the_reference_prints(
+    name: str, pattern: str, docker_engine: dict[str, str], tmp_path: Path
+) -> None:
+    expected = reference(name)
+    out = compile_docker(EXAMPLES / name, tmp_path, pattern)
+    got = run_script(out / "Main.py", *CASES[name], env=docker_engine)
+    assert got.stdout == expected.stdout
+    assert got.returncode == expected.returncode, got.stderr[-3000:]
+    if name == "failing_kernel.py":
+        assert "ZeroDivisionError" in got.stderr
+        assert "failed on item 5: 0" in got.stderr
+    assert docker_leftovers() == []
+
+
+def test_a_failing_task_names_its_datum_and_function(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import bag_of_task\n"
+        "def ok(x):\n    return x\n"
+        "def bad(x):\n    raise ValueError(f'no {x}')\n"
+        "print(bag_of_task(['a', 'b', 'c'], [ok, bad, ok]))\n"
+    )
+    got = run_script(compile_docker(program, tmp_path) / "Main.py", env=docker_engine)
+    assert got.returncode == 1
+    assert "ValueError: no b" in got.stderr
+    assert "failed on item 1: 'b' (task 1, bad)" in got.stderr
+    assert docker_leftovers() == []
+
+
+@pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer"])
+def test_a_dying_worker_container_fails_the_run_loudly(
+    write_program, docker_engine: dict[str, str], tmp_path: Path, pattern: str
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import os\nfrom toreador import data_parallel_region\n"
+        "def crash(x):\n    if x == 3:\n        os._exit(9)\n    return x\n"
+        "print(data_parallel_region(list(range(8)), crash))\n"
+    )
+    got = run_script(compile_docker(program, tmp_path, pattern) / "Main.py", env=docker_engine)
+    assert got.returncode == 1
+    assert "DockerEngineError" in got.stderr and "exit code 9" in got.stderr
+    assert "batch(es) in flight" in got.stderr
+    assert got.stdout == ""
+    assert docker_leftovers() == []
+
+
+def test_an_item_that_cannot_travel_is_named(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import threading\nfrom toreador import data_parallel_region\n"
+        "def name(x):\n    return type(x).__name__\n"
+        "print(data_parallel_region([1, 2, threading.Lock()], name))\n"
+    )
+    got = run_script(compile_docker(program, tmp_path) / "Main.py", env=docker_engine)
+    assert got.returncode == 1
+    assert "item 2 (<unlocked _thread.lock" in got.stderr
+    assert "cannot be sent to a worker container" in got.stderr
+    assert docker_leftovers() == []
+
+
+def test_consumers_run_while_the_producer_still_produces(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Consumers (containers) stamp when they ran, the producer (Main.py) when it made each
+    item: the first item is consumed before the last is made, and none before its own."""
+    program = write_program(
+        "import sys, time\nfrom toreador import producer_consumer\n"
+        "made = []\n"
+        "def numbers(n):\n"
+        "    for i in range(n):\n"
+        "        time.sleep(0.002)\n        made.append(time.time())\n        yield i\n"
+        "def consume(i):\n    return time.time()\n"
+        "seen = producer_consumer(numbers(int(sys.argv[1])), consume)\n"
+        "print(len(seen), seen[0] < made[-1], all(s >= m for s, m in zip(seen, made)))\n"
+    )
+    assert run_script(program, "1500").stdout == "1500 True True\n"
+    got = run_script(compile_docker(program, tmp_path) / "Main.py", "1500", env=docker_engine)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == "1500 True True\n"
+    assert docker_leftovers() == []
+
+
+def test_a_failing_producer_still_runs_earlier_items(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import producer_consumer\n"
+        "def items():\n    for i in range(5):\n        print('making', i)\n        yield i\n"
+        "    raise RuntimeError('producer broke')\n"
+        "def show(i):\n    print('got', i)\n    return i\n"
+        "producer_consumer(items(), show)\n"
+    )
+    expected = run_script(program)
+    got = run_script(compile_docker(program, tmp_path) / "Main.py", env=docker_engine)
+    assert got.stdout == expected.stdout
+    assert got.returncode == expected.returncode == 1
+    assert "RuntimeError: producer broke" in got.stderr
+    assert docker_leftovers() == []
+
+
+@pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer", "bag-of-tasks"])
+def test_the_failing_items_position_is_exact(
+    write_program, docker_engine: dict[str, str], tmp_path: Path, pattern: str
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def check(x):\n    if x == 992:\n        raise ValueError(x)\n    return x\n"
+        "data_parallel_region(list(range(1001)), check)\n"
+    )
+    got = run_script(compile_docker(program, tmp_path, pattern) / "Main.py", env=docker_engine)
+    assert got.returncode == 1
+    assert "failed on item 992: 992" in got.stderr
+    assert docker_leftovers() == []
+
+
+def test_one_container_per_outer_item_with_its_inner_level(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The two-level deployment: each outer item runs in a container of its own (its host
+    name is the container's), and the inner region uses that container's 2 CPUs."""
+    program = write_program(
+        "import os, socket, time\nfrom toreador import data_parallel_region\n"
+        "def inner(x):\n    time.sleep(0.05)\n    return os.getpid()\n"
+        "def outer(group):\n"
+        "    return socket.gethostname(), len(set(data_parallel_region(range(12), inner)))\n"
+        "found = data_parallel_region(range(4), outer)\n"
+        "print(found)\n"
+    )
+    out = compile_docker(program, tmp_path, top="cores_per_worker = 2\n")
+    got = run_script(out / "Main.py", env=docker_engine)
+    assert got.returncode == 0, got.stderr[-3000:]
+    found = eval(got.stdout)  # a list of (host name, distinct inner processes)
+    hosts = {host for host, _ in found}
+    assert len(hosts) == 4 and socket.gethostname() not in hosts
+    assert [processes for _, processes in found] == [2, 2, 2, 2]
+    assert docker_leftovers() == []
+
+
+def test_an_edge_worker_group_runs_on_the_models_docker_host(
+    docker_engine: dict[str, str], redis_url: str, tmp_path: Path
+) -> None:
+    """docker_host sends the workers to another engine (here: the test engine, while
+    DOCKER_HOST names none), their batches through the model's Redis."""
+    name = "replicated.py"
+    extra = f'docker_host = "{docker_engine["DOCKER_HOST"]}"\nredis_url = "{redis_url}"\n'
+    out = compile_docker(EXAMPLES / name, tmp_path, "mapreduce", extra=extra)
+    env = dict(docker_engine, DOCKER_HOST="unix:///nonexistent/docker.sock")
+    got = run_script(out / "Main.py", *CASES[name], env=env)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == reference(name).stdout
+    assert docker_leftovers() == []
+
+
+def test_ctrl_c_removes_everything_it_created(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import time\nfrom toreador import producer_consumer\n"
+        "def slow(x):\n    time.sleep(60)\n    return x\n"
+        "print(producer_consumer(iter(range(4)), slow))\n"
+    )
+    out = compile_docker(program, tmp_path)
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        process = subprocess.Popen(
+            [sys.executable, str(out / "Main.py")],
+            env=docker_engine,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while len(docker_leftovers()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)  # Redis and two workers: the run is under way
+        assert len(docker_leftovers()) >= 3
+        process.send_signal(signal_number)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode != 0
+        assert "Traceback" not in stderr or "KeyboardInterrupt" in stderr
+        assert docker_leftovers() == []
+
+
+def test_an_unreachable_engine_is_said_plainly(tmp_path: Path) -> None:
+    out = compile_docker(EXAMPLES / "aliases.py", tmp_path)
+    env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock")
+    got = run_script(out / "Main.py", *CASES["aliases.py"], env=env)
+    assert got.returncode == 1
+    assert "cannot reach the Docker engine at unix:///nonexistent/docker.sock" in got.stderr
+    assert "Traceback" not in got.stderr
+
+
+def test_network_none_with_a_queue_is_refused_at_compile_time(tmp_path: Path) -> None:
+    (tmp_path / "deploy.toml").write_text("[docker]\nnetwork_mode = 'none'\n")
+    got = run_cli(
+        str(EXAMPLES / "generator_producer.py"),
+        "--target",
+        "docker",
+        "--model",
+        str(tmp_path / "deploy.toml"),
+        "-o",
+        str(tmp_path / "out"),
+    )
+    assert got.returncode == 2
+    assert "network_mode = 'none' leaves the consumer containers" in got.stderr
+    assert "Traceback" not in got.stderr
+
+
+def test_the_generated_deployment_files(tmp_path: Path) -> None:
+    out = compile_docker(ROOT_FLAGSHIP, tmp_path, top="cores_per_worker = 2\n")
+    dockerfile = (out / "Dockerfile").read_text()
+    assert "ARG BASE_IMAGE=toreador-base:test\nFROM ${BASE_IMAGE}" in dockerfile
+    assert 'CMD ["python3", "docker_worker.py"]' in dockerfile
+    requirements = (out / "requirements.txt").read_text()
+    assert "pandas==" in requirements and "redis==" in requirements
+    assert (out / "packages" / "mtbf_example" / "analysis.py").exists()
+    assert not (out / "packages" / "mtbf_example" / "service.py").exists()  # not imported
+    compose = (out / "docker-compose.yml").read_text()
+    assert "network_mode: host" in compose and "cpus: 2" in compose
+    if shutil.which("docker-compose"):
+        checked = subprocess.run(
+            ["docker-compose", "-f", str(out / "docker-compose.yml"), "config"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stderr
+
+
+ROOT_FLAGSHIP = EXAMPLES.parent / "mtbf_example" / "mtbf.py"
