@@ -52,6 +52,9 @@ class DockerSettings:
     redis_url: str = ""  # an existing Redis; "": Main.py starts one in a container
     redis_image: str = "redis:7-alpine"
     queue_bound: int = 8  # batches waiting in the queue at most (the producer waits)
+    # an outer region (its kernel holds nested regions) gets one container per item, as in
+    # the original study; false: its items go to the long-lived worker containers instead
+    container_per_outer_item: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,9 @@ class _Validator:
                 )
                 continue
             expected = type(known[key].default)
-            if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+            if expected is bool and not isinstance(value, bool):
+                self.fail(f"{where}'{key}' must be true or false, not {value!r}", key, section)
+            elif expected is int and (isinstance(value, bool) or not isinstance(value, int)):
                 self.fail(f"{where}'{key}' must be an integer, not {value!r}", key, section)
             elif expected is int and value < 0:
                 self.fail(f"{where}'{key}' must be 0 or more, not {value}", key, section)

@@ -27,6 +27,7 @@ UPDATE_COMMAND = ".venv/bin/python -m tests.golden_cases --update"
 TARGET_PATTERNS = [(pattern, "local") for pattern in PATTERNS] + [
     ("mapreduce", "hadoop"),
     ("producer-consumer", "spark"),
+    ("producer-consumer", "docker"),
 ]
 
 

@@ -56,10 +56,12 @@ def test_undecodable_file(tmp_path: Path) -> None:
             "local: mapreduce, producer-consumer, bag-of-tasks; hadoop: mapreduce",
         ),
         (
-            "mapreduce",
-            "docker",
-            "target 'docker' (containers on a Docker engine) is not "
-            "available in this version of toreador; available: local, hadoop, spark",
+            "bag-of-tasks",
+            "hadoop",
+            "pattern 'bag-of-tasks' cannot run on target 'hadoop'. Possible pairs: "
+            "local: mapreduce, producer-consumer, bag-of-tasks; hadoop: mapreduce; "
+            "spark: mapreduce, producer-consumer, bag-of-tasks; "
+            "docker: mapreduce, producer-consumer, bag-of-tasks",
         ),
     ],
 )

@@ -53,6 +53,11 @@ def test_every_section_loads(tmp_path: Path) -> None:
             id="bridge-refused",
         ),
         pytest.param(
+            "[docker]\ncontainer_per_outer_item = 1\n",
+            "deploy.toml:2:1: error: [docker] 'container_per_outer_item' must be true or false",
+            id="boolean",
+        ),
+        pytest.param(
             "[sprak]\nmaster = 'x'\n",
             "deploy.toml:1:1: error: unknown section [sprak] (did you mean '[spark]'?)",
             id="section-typo",

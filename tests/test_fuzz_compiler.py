@@ -27,7 +27,7 @@ CALLS = st.sampled_from(
 )
 
 
-TARGETS = st.sampled_from(["local", "hadoop", "spark"])
+TARGETS = st.sampled_from(["local", "hadoop", "spark", "docker"])
 
 
 def try_compile(text: str, target: str = "local") -> None:

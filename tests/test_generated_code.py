@@ -28,6 +28,8 @@ SAMPLES = ["nested.py", "lambdas.py", "tricky_strings.py", "no_region.py", "alia
         ("hadoop", "mapreduce"),
         ("spark", "auto"),
         ("spark", "producer-consumer"),
+        ("docker", "auto"),
+        ("docker", "producer-consumer"),
     ],
 )
 @pytest.mark.parametrize("name", SAMPLES)
@@ -105,6 +107,7 @@ def test_output_folder_is_self_contained(tmp_path: Path) -> None:
         ("local", ["parallel_runtime.py"]),
         ("hadoop", ["hadoop_runtime.py", "streaming_protocol.py"]),
         ("spark", ["spark_runtime.py", "parallel_runtime.py"]),
+        ("docker", ["docker_runtime.py", "docker_worker.py", "parallel_runtime.py"]),
     ],
 )
 def test_the_engine_type_checks(target: str, modules: list[str], tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     def arguments(region: RegionPlan) -> list[tuple[str, Any]]:
         return [
             *base_arguments(region),
-            ("outer", has_nested and not region.nested),
+            ("outer", has_nested and not region.nested and settings.container_per_outer_item),
             ("base_image", settings.base_image),
             ("replicas", settings.replicas),
             ("network_mode", settings.network_mode),

@@ -144,3 +144,25 @@ def test_flagship_submitted_to_a_standalone_cluster(
     assert got.stdout == reference.stdout
     # it ran on the cluster, not in local mode: the worker holds one more application
     assert len(set(Path(spark_cluster["SPARK_WORKER_DIR"]).glob("app-*")) - applications) == 1
+
+
+@pytest.mark.parametrize("pattern", ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"])
+def test_flagship_on_docker_prints_the_same_report(
+    data: Path, pattern: str, docker_engine: dict[str, str], tmp_path: Path
+) -> None:
+    """In real containers: one per gateway (the outer region), each running its gateway's
+    stream and bag of tasks; nothing is left on the engine afterwards."""
+    from tests.conftest import docker_leftovers
+    from tests.test_docker_target import docker_model
+
+    model = docker_model(tmp_path)
+    out = compile_into(FLAGSHIP, tmp_path / "out", pattern, "docker", model)
+    for arguments in ARGUMENT_SETS:
+        reference = run_script(FLAGSHIP, str(data), *arguments, "--json", str(tmp_path / "a"))
+        compiled = run_script(
+            out / "Main.py", str(data), *arguments, "--json", str(tmp_path / "b"), env=docker_engine
+        )
+        assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+        assert compiled.stdout == reference.stdout
+        assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text()
+        assert docker_leftovers() == []

@@ -1,0 +1,135 @@
+"""The MTBF flagship on the docker target against the local target: time to first result and
+total, in one run.
+
+Run: .venv/bin/python benchmarks/docker_vs_local.py [--homes 16] [--days 30] [--repeat 3]
+Uses the engine DOCKER_HOST names when it answers; otherwise starts one as the tests do
+(tests/docker_engine.py: no bridge, no iptables, state in /tmp, stopped by pid) with the local
+base image ``toreador-base:test``. Time to first result: from the start of Main.py to the
+first result of the outer region (one gateway's analysis) reaching the main program, as the
+engines record it with TOREADOR_TIMINGS; total: the whole run. The docker runs are timed
+warm (image built and cached by a first, cold run, also reported), with one container per
+gateway (the default, as the original study deployed it) and with the gateways sent to the
+two long-lived worker containers (container_per_outer_item = false). Every run's stdout must
+equal the sequential reference's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT
+
+sys.path.insert(0, str(ROOT))
+
+from mtbf_example.generate import generate  # noqa: E402
+from tests import docker_engine as engines  # noqa: E402
+from toreador.compiler import compile_source, write_output  # noqa: E402
+from toreador.compiler.deploy_model import load_model  # noqa: E402
+from toreador.compiler.source import read_source  # noqa: E402
+
+FLAGSHIP = ROOT / "mtbf_example" / "mtbf.py"
+OUTER = "mtbf.py:116"
+
+
+def compile_flagship(target: str, folder: Path, model: Path, name: str = "") -> Path:
+    compiled = compile_source(read_source(FLAGSHIP), "auto", target, load_model(model))
+    write_output(compiled, folder / (name or target))
+    return folder / (name or target) / "Main.py"
+
+
+def timed(script: Path, data: Path, env: dict[str, str], folder: Path) -> tuple[float, float, str]:
+    """(time to first result, total, stdout) of one run."""
+    timings = folder / f"timings-{time.time_ns()}.txt"
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, str(script), str(data)],
+        capture_output=True,
+        text=True,
+        env=dict(env, TOREADOR_TIMINGS=str(timings), TOREADOR_PROGRESS="0"),
+        check=False,
+    )
+    total = time.time() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{script} failed:\n{done.stderr[-3000:]}")
+    first = min(
+        float(line.split()[0])
+        for line in timings.read_text().splitlines()
+        if line.split()[1] == "first-result" and line.endswith(OUTER)
+    )
+    return first - started, total, done.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--homes", type=int, default=16)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="toreador-docker-bench-"))
+    data = folder / "homes.parquet"
+    list(generate(data, options.homes, options.days, seed=2026))
+    print(f"data: {options.homes} homes x {options.days} days; {os.cpu_count()} cores")
+
+    env = dict(os.environ)
+    engine = None
+    settings = ""
+    try:
+        import docker
+
+        docker.from_env().ping()
+        print(f"engine: {os.environ.get('DOCKER_HOST', 'default')}")
+    except Exception:
+        engine = engines.start_engine()
+        engines.build_base_image(engine)
+        env["DOCKER_HOST"] = engine.url
+        settings = 'base_image = "toreador-base:test"\nredis_image = "toreador-base:test"\n'
+
+        print(f"engine: started for this run ({engine.url}), base image {engines.BASE_IMAGE}")
+    try:
+        reference = subprocess.run(
+            [sys.executable, str(FLAGSHIP), str(data)], capture_output=True, text=True, check=True
+        ).stdout
+        per_item, pooled = folder / "per-item.toml", folder / "pool.toml"
+        per_item.write_text(f"[docker]\n{settings}")
+        pooled.write_text(f"[docker]\n{settings}container_per_outer_item = false\n")
+        scripts = {
+            "local": compile_flagship("local", folder, per_item),
+            "docker": compile_flagship("docker", folder, per_item),
+            "docker-pool": compile_flagship("docker", folder, pooled, "docker-pool"),
+        }
+        cold_first, cold_total, out = timed(scripts["docker"], data, env, folder)
+        assert out == reference, "docker output differs from the sequential reference"
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in scripts}
+        for _ in range(options.repeat):  # alternating, so drift hits all alike
+            for name, script in scripts.items():
+                first, total, out = timed(script, data, env, folder)
+                assert out == reference, f"{name} output differs from the sequential reference"
+                results[name].append((first, total))
+        best = {name: (min(r[0] for r in runs), min(r[1] for r in runs)) for name, runs in
+                results.items()}  # fmt: skip
+        print(f"docker cold (image build included): first result {cold_first:.2f} s, "
+              f"total {cold_total:.2f} s")  # fmt: skip
+        for name in scripts:
+            print(f"{name:11s} best of {options.repeat}: first result {best[name][0]:.2f} s, "
+                  f"total {best[name][1]:.2f} s")  # fmt: skip
+        for name in ("docker", "docker-pool"):
+            print(
+                f"{name} / local: first result {best[name][0] / best['local'][0]:.2f}x, "
+                f"total {best[name][1] / best['local'][1]:.2f}x"
+            )
+    finally:
+        if engine is not None:
+            leftovers = engines.leftovers(engine)
+            engines.stop_engine(engine)
+            print(f"left on the engine: {leftovers or 'nothing'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
