@@ -157,11 +157,13 @@ def test_the_failing_items_position_is_exact(
     assert docker_leftovers() == []
 
 
+@pytest.mark.parametrize("per_item", [True, False], ids=["container-per-item", "worker-pool"])
 def test_one_container_per_outer_item_with_its_inner_level(
-    write_program, docker_engine: dict[str, str], tmp_path: Path
+    write_program, docker_engine: dict[str, str], tmp_path: Path, per_item: bool
 ) -> None:  # type: ignore[no-untyped-def]
     """The two-level deployment: each outer item runs in a container of its own (its host
-    name is the container's), and the inner region uses that container's 2 CPUs."""
+    name is the container's), and the inner region uses that container's 2 CPUs; with
+    container_per_outer_item = false the two pool workers take the outer items."""
     program = write_program(
         "import os, socket, time\nfrom toreador import data_parallel_region\n"
         "def inner(x):\n    time.sleep(0.05)\n    return os.getpid()\n"
@@ -170,12 +172,14 @@ def test_one_container_per_outer_item_with_its_inner_level(
         "found = data_parallel_region(range(4), outer)\n"
         "print(found)\n"
     )
-    out = compile_docker(program, tmp_path, top="cores_per_worker = 2\n")
+    extra = "" if per_item else "container_per_outer_item = false\n"
+    out = compile_docker(program, tmp_path, extra=extra, top="cores_per_worker = 2\n")
     got = run_script(out / "Main.py", env=docker_engine)
     assert got.returncode == 0, got.stderr[-3000:]
     found = eval(got.stdout)  # a list of (host name, distinct inner processes)
     hosts = {host for host, _ in found}
-    assert len(hosts) == 4 and socket.gethostname() not in hosts
+    assert socket.gethostname() not in hosts
+    assert len(hosts) == 4 if per_item else 1 <= len(hosts) <= 2
     assert [processes for _, processes in found] == [2, 2, 2, 2]
     assert docker_leftovers() == []
 
@@ -221,6 +225,64 @@ def test_ctrl_c_removes_everything_it_created(
         assert process.returncode != 0
         assert "Traceback" not in stderr or "KeyboardInterrupt" in stderr
         assert docker_leftovers() == []
+
+
+def test_main_feeds_an_operators_worker_group(
+    docker_engine: dict[str, str], tmp_path: Path
+) -> None:
+    """docker-compose.yml's worker group, started here with the SDK as compose would (its
+    environment, host networking): Main.py with TOREADOR_DOCKER_WORKERS=external feeds it
+    through Redis and starts no container of its own."""
+    import docker
+
+    name = "lambdas.py"
+    out = compile_docker(EXAMPLES / name, tmp_path, "bag-of-tasks")
+    first = run_script(out / "Main.py", *CASES[name], env=docker_engine)  # builds the image
+    assert first.returncode == 0, first.stderr[-3000:]
+    compose = (out / "docker-compose.yml").read_text()
+    queue = "toreador-lambdas"
+    assert f"TOREADOR_QUEUE: {queue}" in compose and "TOREADOR_TRANSPORT: queue" in compose
+    client = docker.DockerClient(base_url=docker_engine["DOCKER_HOST"])
+    image = client.images.list(filters={"label": "toreador.program=toreador-lambdas"})[0]
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    group = [
+        client.containers.run(
+            "toreador-base:test",
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
+            detach=True,
+            network_mode="host",
+        )
+    ]
+    try:
+        environment = {
+            "TOREADOR_TRANSPORT": "queue",
+            "TOREADOR_REDIS_URL": url,
+            "TOREADOR_QUEUE": queue,
+            "TOREADOR_CPUS": "1",
+        }
+        for _ in range(2):
+            group.append(
+                client.containers.run(
+                    image.id, detach=True, network_mode="host", environment=environment
+                )
+            )
+        env = dict(docker_engine, TOREADOR_DOCKER_WORKERS="external", TOREADOR_REDIS_URL=url)
+        got = run_script(out / "Main.py", *CASES[name], env=env)
+        assert got.returncode == 0, got.stderr[-3000:]
+        assert got.stdout == reference(name).stdout
+        assert len(client.containers.list(all=True)) == 3  # the group only
+    finally:
+        for container in group:
+            container.remove(force=True)
+        client.close()
+    assert docker_leftovers() == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_an_unreachable_engine_is_said_plainly(tmp_path: Path) -> None:
