@@ -485,9 +485,6 @@ class VolumeTransport:
     def publish_job(self, job: str, payload: bytes) -> None:
         self._write("jobs", job, payload)
 
-    def waiting(self) -> int:
-        return sum(1 for _ in os.scandir(self.root / "inbox"))
-
     def put(self, job: str, batch: int, payload: bytes) -> None:
         self._write("inbox", f"{job}-{batch:09d}", payload)
 
@@ -560,9 +557,6 @@ class QueueTransport:
     # the main program's side
     def publish_job(self, job: str, payload: bytes) -> None:
         self.redis.set(f"{self.prefix}:job:{job}", payload)
-
-    def waiting(self) -> int:
-        return int(self.redis.llen(self.tasks))
 
     def put(self, job: str, batch: int, payload: bytes) -> None:
         self.redis.lpush(self.tasks, pickle.dumps((job, batch, payload), protocol=5))
