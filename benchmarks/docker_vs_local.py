@@ -27,11 +27,11 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from mtbf_example.generate import generate  # noqa: E402
-from tests import docker_engine as engines  # noqa: E402
-from toreador.compiler import compile_source, write_output  # noqa: E402
-from toreador.compiler.deploy_model import load_model  # noqa: E402
-from toreador.compiler.source import read_source  # noqa: E402
+from mtbf_example.generate import generate
+from tests import docker_engine as engines
+from toreador.compiler import compile_source, write_output
+from toreador.compiler.deploy_model import load_model
+from toreador.compiler.source import read_source
 
 FLAGSHIP = ROOT / "mtbf_example" / "mtbf.py"
 OUTER = "mtbf.py:116"
