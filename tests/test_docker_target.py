@@ -158,6 +158,30 @@ def test_the_failing_items_position_is_exact(
 
 
 @pytest.mark.parametrize("per_item", [True, False], ids=["container-per-item", "worker-pool"])
+@pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer"])
+def test_a_caught_failure_leaves_the_workers_ready_for_the_next_region(
+    write_program, docker_engine: dict[str, str], tmp_path: Path, pattern: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The batches a failed region left in the queue or the volume are dropped, not run into
+    the next region's results."""
+    program = write_program(
+        "import time\nfrom toreador import data_parallel_region\n"
+        "def fragile(x):\n    if x == 3:\n        raise ValueError(x)\n"
+        "    time.sleep(0.01)\n    return x\n"
+        "def double(x):\n    return 2 * x\n"
+        "for attempt in range(2):\n"
+        "    try:\n        data_parallel_region(list(range(400)), fragile)\n"
+        "    except ValueError as error:\n        print('caught', error)\n"
+        "    print(data_parallel_region(list(range(30)), double))\n"
+    )
+    expected = run_script(program)
+    got = run_script(compile_docker(program, tmp_path, pattern) / "Main.py", env=docker_engine)
+    assert got.returncode == expected.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == expected.stdout
+    assert docker_leftovers() == []
+
+
+@pytest.mark.parametrize("per_item", [True, False], ids=["container-per-item", "worker-pool"])
 def test_one_container_per_outer_item_with_its_inner_level(
     write_program, docker_engine: dict[str, str], tmp_path: Path, per_item: bool
 ) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -130,6 +130,22 @@ def picklable(value: Any) -> bool:
     except Exception:
         return False
     return True
+
+
+def unsendable(
+    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
+) -> Exception:
+    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
+    the batch is item ``start`` of the region); else the pickling error itself."""
+    for position, item in enumerate(items):
+        if not picklable(item):
+            problem = TypeError(
+                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
+                f"{destination}: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            return problem
+    return error
 
 
 class OutputRecorder(io.TextIOBase):

@@ -72,6 +72,7 @@ POLL_SECONDS = (
     0.005  # the volume transport's polling step (doubles up to 0.05 s when idle)
 )
 HEALTH_SECONDS = 1.0  # how often, while waiting, the workers are checked to be alive
+KEPT_JOBS = 4  # a worker keeps the kernels and arguments of this many regions
 
 
 class Region(NamedTuple):
@@ -164,6 +165,22 @@ def picklable(value: Any) -> bool:
     except Exception:
         return False
     return True
+
+
+def unsendable(
+    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
+) -> Exception:
+    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
+    the batch is item ``start`` of the region); else the pickling error itself."""
+    for position, item in enumerate(items):
+        if not picklable(item):
+            problem = TypeError(
+                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
+                f"{destination}: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            return problem
+    return error
 
 
 class OutputRecorder(io.TextIOBase):
@@ -626,9 +643,18 @@ def serve() -> None:
             return
         job, batch, payload = task
         items: list[Any] = []
+        if job not in jobs:
+            try:
+                stored = transport.job(job)
+            except (LookupError, FileNotFoundError):
+                continue  # its region has ended (an earlier item failed): nobody waits for it
         try:
             if job not in jobs:
-                jobs[job] = pickle.loads(transport.job(job))
+                jobs[job] = pickle.loads(stored)
+                if (
+                    len(jobs) > KEPT_JOBS
+                ):  # a region's kernel and arguments, kept a while
+                    del jobs[next(iter(jobs))]
             pattern, kernel, repl = jobs[job]
             items = pickle.loads(payload)
             apply_batch = pattern_steps(pattern).apply_batch
@@ -1229,7 +1255,9 @@ class _DockerRun:
         try:
             payload = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:
-            raise self._unsendable(items, start, error) from error
+            raise unsendable(
+                self.region.label, items, start, error, "a worker container"
+            ) from error
         if not self.per_item_bytes:
             self.per_item_bytes = len(payload) / len(items)
         self.transport.put(self.job, number, payload)
@@ -1315,17 +1343,3 @@ class _DockerRun:
         )
         problem.add_note("its last log lines:\n" + logs.rstrip())
         raise problem
-
-    def _unsendable(
-        self, items: Sequence[Any], start: int, error: Exception
-    ) -> Exception:
-        """The first item that cannot be pickled, named; else the pickling error."""
-        for position, item in enumerate(items):
-            if not picklable(item):
-                problem = TypeError(
-                    f"{self.region.label}: item {start + position} ({short_repr(item)}) cannot "
-                    f"be sent to a worker container: {error}"
-                )
-                problem.add_note("items of a parallel region must be picklable")
-                return problem
-        return error

@@ -119,6 +119,22 @@ def picklable(value: Any) -> bool:
     return True
 
 
+def unsendable(
+    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
+) -> Exception:
+    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
+    the batch is item ``start`` of the region); else the pickling error itself."""
+    for position, item in enumerate(items):
+        if not picklable(item):
+            problem = TypeError(
+                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
+                f"{destination}: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            return problem
+    return error
+
+
 class OutputRecorder(io.TextIOBase):
     """Stands in for sys.stdout and files each write under the item being processed: the
     offset set last, or, while following a batch's list of values, the item after the last
@@ -638,13 +654,9 @@ class _ParallelRun:
         try:
             payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:
-            offset = next((i for i, item in enumerate(batch) if not picklable(item)), 0)
-            problem = TypeError(
-                f"{self.region.label}: item {start + offset} ({short_repr(batch[offset])}) "
-                f"cannot be sent to a worker process: {error}"
-            )
-            problem.add_note("items of a parallel region must be picklable")
-            raise problem from error
+            raise unsendable(
+                self.region.label, batch, start, error, "a worker process"
+            ) from error
         self.per_item_bytes = len(payload) / len(batch)  # bounds the next batch's size
         return number, payload
 

@@ -148,6 +148,22 @@ def picklable(value: Any) -> bool:
     return True
 
 
+def unsendable(
+    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
+) -> Exception:
+    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
+    the batch is item ``start`` of the region); else the pickling error itself."""
+    for position, item in enumerate(items):
+        if not picklable(item):
+            problem = TypeError(
+                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
+                f"{destination}: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            return problem
+    return error
+
+
 class OutputRecorder(io.TextIOBase):
     """Stands in for sys.stdout and files each write under the item being processed: the
     offset set last, or, while following a batch's list of values, the item after the last
@@ -645,7 +661,9 @@ class _SparkRun:
         try:
             rdd = context.parallelize(items, partitions)
         except Exception as error:  # pickling the items on the driver failed
-            raise self._unsendable(items, start, error) from error
+            raise unsendable(
+                self.region.label, items, start, error, "a Spark task"
+            ) from error
         context.addJobTag(self.tag)
         try:
             return [
@@ -685,20 +703,6 @@ class _SparkRun:
             start += len(message[2])
             seconds += message[3]
         return seconds, start - first
-
-    def _unsendable(
-        self, items: Sequence[Any], start: int, error: Exception
-    ) -> Exception:
-        """The first item that cannot be pickled, named; else Spark's own error."""
-        for position, item in enumerate(items):
-            if not picklable(item):
-                problem = TypeError(
-                    f"{self.region.label}: item {start + position} ({short_repr(item)}) cannot be "
-                    f"sent to a Spark task: {error}"
-                )
-                problem.add_note("items of a parallel region must be picklable")
-                return problem
-        return error
 
     def _engine_failure(self, error: Exception, items: Sequence[Any]) -> Exception:
         """Spark's own failure, as one clear error naming the region (its text kept)."""
