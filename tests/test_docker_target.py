@@ -157,7 +157,6 @@ def test_the_failing_items_position_is_exact(
     assert docker_leftovers() == []
 
 
-@pytest.mark.parametrize("per_item", [True, False], ids=["container-per-item", "worker-pool"])
 @pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer"])
 def test_a_caught_failure_leaves_the_workers_ready_for_the_next_region(
     write_program, docker_engine: dict[str, str], tmp_path: Path, pattern: str
@@ -315,6 +314,23 @@ def test_an_unreachable_engine_is_said_plainly(tmp_path: Path) -> None:
     got = run_script(out / "Main.py", *CASES["aliases.py"], env=env)
     assert got.returncode == 1
     assert "cannot reach the Docker engine at unix:///nonexistent/docker.sock" in got.stderr
+    assert "Traceback" not in got.stderr
+
+
+def test_without_the_docker_sdk_the_program_says_what_is_missing(tmp_path: Path) -> None:
+    """With the SDK unimportable (a None entry in sys.modules makes `import docker` fail as
+    if it were not installed): one clear line, exit 1, no traceback."""
+    out = compile_docker(EXAMPLES / "aliases.py", tmp_path)
+    runner = (
+        "import runpy, sys; sys.modules['docker'] = None; "
+        f"sys.path.insert(0, {str(out)!r}); sys.argv = [{str(out / 'Main.py')!r}]; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    got = subprocess.run(
+        [sys.executable, "-c", runner], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert got.returncode == 1
+    assert "the docker target needs the Docker SDK" in got.stderr
     assert "Traceback" not in got.stderr
 
 
