@@ -88,7 +88,7 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
         "volume": settings.volume,
     }
     files["Dockerfile"] = render_skeleton(
-        "docker/Dockerfile.j2", {"header": header("The worker image."), **context}
+        "docker/Dockerfile.j2", {"header": header("How the workers' image is built."), **context}
     )
     files[".dockerignore"] = render_skeleton(
         "docker/dockerignore.j2", {"header": header("What the image leaves out.")}

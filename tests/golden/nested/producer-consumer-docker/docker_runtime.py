@@ -935,14 +935,16 @@ class DockerEngine:
     def _volume_transport(self) -> VolumeTransport:
         """A named volume backed by a temporary folder of this machine."""
         self.folder = Path(tempfile.mkdtemp(prefix="toreador-volume-"))
-        self.folder.chmod(0o777)  # the workers may run as another user
+        transport = VolumeTransport(self.folder)
+        for folder in (self.folder, *self.folder.iterdir()):
+            folder.chmod(0o777)  # the workers run as an unprivileged user of their own
         self.volume = self.client.volumes.create(
             name=f"{self.settings.volume}-{self.run_id.removeprefix('toreador-')}",
             driver="local",
             driver_opts={"type": "none", "o": "bind", "device": str(self.folder)},
             labels=self.labels,
         )
-        return VolumeTransport(self.folder)
+        return transport
 
     def _queue_transport(self) -> QueueTransport:
         """The model's Redis (or TOREADOR_REDIS_URL), else one started here in a container."""
