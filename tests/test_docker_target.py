@@ -372,3 +372,18 @@ def test_the_generated_deployment_files(tmp_path: Path) -> None:
 
 
 ROOT_FLAGSHIP = EXAMPLES.parent / "mtbf_example" / "mtbf.py"
+
+
+def test_a_worker_killed_at_its_memory_limit_says_so(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def hog(x):\n    block = bytearray(400 * 1024 * 1024)\n    return len(block) + x\n"
+        "print(data_parallel_region([1, 2], hog))\n"
+    )
+    out = compile_docker(program, tmp_path, top='memory_per_worker = "64m"\n')
+    got = run_script(out / "Main.py", env=docker_engine)
+    assert got.returncode == 1
+    assert "killed at its memory limit, 64m: raise memory_per_worker" in got.stderr
+    assert docker_leftovers() == []

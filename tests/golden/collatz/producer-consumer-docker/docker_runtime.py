@@ -1080,7 +1080,15 @@ class DockerEngine:
             state = container.attrs.get("State", {})
             if container.status in ("exited", "dead") and state.get("ExitCode", 0) != 0:
                 logs = container.logs(tail=30).decode("utf-8", "replace")
-                return container, f"exit code {state.get('ExitCode')}\n{logs}"
+                why = (
+                    (
+                        f" (killed at its memory limit, {self.settings.memory}: raise "
+                        "memory_per_worker in the model)"
+                    )
+                    if state.get("OOMKilled")
+                    else ""
+                )
+                return container, f"exit code {state.get('ExitCode')}{why}\n{logs}"
             if container.status == "exited" and "-item-" in container.name:
                 containers.remove(container)
                 self.containers.remove(container)
