@@ -81,8 +81,13 @@ def compile_command(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point; `toreador-compile serve ...` starts the web compiler."""
     try:
+        if sys.argv[1:2] == ["serve"]:
+            from .web.cli import serve_app
+
+            serve_app(sys.argv[2:], prog_name="toreador-compile serve")
+            return
         app()
     except KeyboardInterrupt:
         sys.exit(130)

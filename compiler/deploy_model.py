@@ -91,11 +91,12 @@ AT_LEAST_ONE = (
 )
 
 
-def load_model(path: Path | None) -> DeployModel:
-    """Load and validate a model file; None gives the defaults for this machine."""
+def load_model(path: Path | None, shown: str | None = None) -> DeployModel:
+    """Load and validate a model file (named ``shown`` in diagnostics, else by its path);
+    None gives the defaults for this machine."""
     if path is None:
         return DeployModel()
-    shown = str(path)
+    shown = shown or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
