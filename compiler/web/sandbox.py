@@ -71,7 +71,7 @@ def run_limited(script: Path, args: list[str], folder: Path, limits: Limits) -> 
             str(cpu_seconds),
             str(script),
             *args,
-        ],  # fmt: skip
+        ],
         cwd=folder,
         env=env,
         stdin=subprocess.DEVNULL,
