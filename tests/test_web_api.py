@@ -94,9 +94,7 @@ def test_a_model_error_names_the_model(client: TestClient) -> None:
         ([1, 2], "the body must be a JSON object"),
     ],
 )
-def test_bad_requests_are_400_with_a_reason(
-    client: TestClient, body: object, message: str
-) -> None:
+def test_bad_requests_are_400_with_a_reason(client: TestClient, body: object, message: str) -> None:
     answer = client.post("/api/compile", json=body)
     assert answer.status_code == 400
     assert message in answer.json()["error"]
