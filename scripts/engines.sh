@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the engine tests start by themselves, when missing: the Docker engine, debootstrap
-# (the tests' base image: no registry is reachable), Redis and docker-compose (to check the
-# generated compose file). Debian packages; needs root. The tests start and stop them by pid.
+# (the tests' base image: no registry is reachable), Redis, docker-compose (to check the
+# generated compose file) and Chromium (the web compiler's page tests, through Playwright).
+# Debian packages; needs root. The tests start and stop them by pid.
 set -euo pipefail
 wanted=()
 command -v dockerd > /dev/null || wanted+=(docker.io)
 command -v debootstrap > /dev/null || wanted+=(debootstrap)
 command -v redis-server > /dev/null || wanted+=(redis-server)
 command -v docker-compose > /dev/null || wanted+=(docker-compose)
+command -v chromium > /dev/null || wanted+=(chromium)
 if [ ${#wanted[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,0 +1,130 @@
+"""The web compiler's page end to end: a real `toreador-compile serve --allow-run` (stopped by
+pid), driven in headless Chromium (Debian's, through Playwright): paste -> choose -> submit ->
+see files -> download -> run, and a compile error shown at its line."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .helpers import EXAMPLES
+
+CHROMIUM = os.environ.get("TOREADOR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from toreador.compiler.cli import main; main()", "serve",
+         "--port", str(port), "--allow-run", "--run-seconds", "20"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start: {process.stderr}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/engines.sh installs Debian's)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield chromium
+        chromium.close()
+
+
+def test_paste_choose_submit_see_download_run(
+    server: str, browser: Any, tmp_path: Path
+) -> None:
+    page = browser.new_page(accept_downloads=True)
+    page.goto(server)
+    source = (EXAMPLES / "generator_producer.py").read_text()
+    page.fill("#filename", "stream.py")
+    page.fill("#source", source)
+    page.select_option("#pattern", "bag-of-tasks")
+    page.select_option("#target", "local")
+    page.click("#submit")
+    page.wait_for_selector("#files button.current")
+    tabs = page.locator("#files button").all_inner_texts()
+    assert {"Main.py", "Worker.py", "stream_shared.py", "manifest.json"} <= set(tabs)
+    assert "run_region" in page.inner_text("#view")
+    page.click("#files button[data-name='Worker.py']")
+    assert "def run_tasks" in page.inner_text("#view")
+    assert page.locator("#view .code span.k").count() > 0  # keywords marked by Pygments
+    assert "bag-of-tasks" in page.inner_text("#manifest")
+
+    with page.expect_download() as waiting:
+        page.click("#download")
+    download = waiting.value
+    assert download.suggested_filename == "stream-local.zip"
+    saved = tmp_path / "out.zip"
+    download.save_as(saved)
+    names = zipfile.ZipFile(io.BytesIO(saved.read_bytes())).namelist()
+    assert "stream-local/Main.py" in names and "stream-local/Worker.py" in names
+
+    page.click("#run")
+    page.wait_for_selector("#verdict.equal, #verdict.differ", timeout=60_000)
+    assert page.inner_text("#verdict").startswith("equal")
+    assert page.inner_text("#reference-out") == page.inner_text("#generated-out") != ""
+    page.close()
+
+
+def test_an_uploaded_file_with_an_error_shows_the_line(
+    server: str, browser: Any, tmp_path: Path
+) -> None:
+    program = tmp_path / "broken.py"
+    program.write_text(
+        "from toreador import data_parallel_region\n\ntotal = 0\n\n"
+        "def add(x):\n    global total\n    total += x\n    return total\n\n"
+        "print(data_parallel_region([1, 2], add))\n"
+    )
+    page = browser.new_page()
+    page.goto(server)
+    page.set_input_files("#upload", str(program))
+    page.wait_for_function("document.getElementById('filename').value === 'broken.py'")
+    page.click("#submit")
+    page.wait_for_selector("#diagnostics .diagnostic")
+    message = page.inner_text("#diagnostics")
+    assert message.startswith("broken.py:")
+    line = int(message.split(":")[1])
+    highlighted = page.locator("#view .hll").all_inner_texts()
+    assert highlighted and highlighted[0].strip() == program.read_text().splitlines()[line - 1].strip()
+    assert page.locator("#download").is_disabled()
+    page.close()
