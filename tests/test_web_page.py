@@ -70,9 +70,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def test_paste_choose_submit_see_download_run(
-    server: str, browser: Any, tmp_path: Path
-) -> None:
+def test_paste_choose_submit_see_download_run(server: str, browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(accept_downloads=True)
     page.goto(server)
     source = (EXAMPLES / "generator_producer.py").read_text()
@@ -125,6 +123,8 @@ def test_an_uploaded_file_with_an_error_shows_the_line(
     assert message.startswith("broken.py:")
     line = int(message.split(":")[1])
     highlighted = page.locator("#view .hll").all_inner_texts()
-    assert highlighted and highlighted[0].strip() == program.read_text().splitlines()[line - 1].strip()
+    assert (
+        highlighted and highlighted[0].strip() == program.read_text().splitlines()[line - 1].strip()
+    )
     assert page.locator("#download").is_disabled()
     page.close()
