@@ -200,3 +200,17 @@ def test_serve_refuses_runs_on_a_public_address() -> None:
     assert got.returncode == 2
     assert "--allow-run only on a loopback address" in got.stderr
     assert "Traceback" not in got.stderr
+
+
+def test_a_compiler_bug_is_a_json_500_not_a_bare_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stands in for a bug: the pipeline raising something that is not a user error."""
+    from toreador.compiler.web import app as web_app
+
+    def broken(request: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(web_app, "compile_response", broken)
+    client = TestClient(create_app(Settings()), raise_server_exceptions=False)
+    answer = client.post("/api/compile", json={"source": PROGRAM})
+    assert answer.status_code == 500
+    assert "a bug in toreador: RuntimeError('boom')" in answer.json()["error"]

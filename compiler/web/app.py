@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,14 +186,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             }
         )
 
+    async def internal_error(request: Request, error: Exception) -> JSONResponse:
+        """A compiler bug: said as such, in JSON the page shows; the traceback goes to the
+        server's stderr, where its operator can report it."""
+        traceback.print_exception(error, file=sys.stderr)
+        return JSONResponse(
+            {"error": f"toreador failed on this request, which is a bug in toreador: {error!r}"},
+            status_code=500,
+        )
+
     app = Starlette(
+        exception_handlers={Exception: internal_error},
         routes=[
             Route("/", index),
             Route("/api/info", api_info),
             Route("/api/compile", api_compile, methods=["POST"]),
             Route("/api/zip", api_zip, methods=["POST"]),
             Route("/api/run", api_run, methods=["POST"]),
-        ]
+        ],
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
