@@ -55,7 +55,10 @@ def compile_command(
     ] = False,
     timeout: Annotated[float | None, typer.Option(help="With --verify: seconds per run.")] = None,
 ) -> None:
-    """Compile an annotated sequential program into a parallel one for a target."""
+    """Compile an annotated sequential program into a parallel one for a target.
+
+    `toreador-compile serve --help`: the web compiler.
+    """
     out_dir = output or Path(f"{source.stem}-{target.value}")
     try:
         deploy = load_model(model)
