@@ -17,7 +17,7 @@ import pytest
 
 from toreador.compiler.deploy_model import DeployModel, load_model
 
-from .conftest import docker_leftovers
+from .conftest import _free_port, docker_leftovers
 from .helpers import EXAMPLES, compile_into, run_cli, run_script
 from .test_end_to_end import CASES, reference
 
@@ -300,12 +300,6 @@ def test_main_feeds_an_operators_worker_group(
             container.remove(force=True)
         client.close()
     assert docker_leftovers() == []
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_an_unreachable_engine_is_said_plainly(tmp_path: Path) -> None:

@@ -1,0 +1,44 @@
+"""A real `toreador-compile serve` on a free loopback port, stopped by pid: for the page
+tests and scripts/web_screenshot.py."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def web_compiler(*options: str) -> Iterator[str]:
+    """The server's URL while it runs; ``options`` go to `toreador-compile serve`."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from toreador.compiler.cli import main; main()", "serve",
+         "--port", str(port), *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    _, error = process.communicate()
+                    raise RuntimeError(f"the web compiler did not start: {error!r}") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
