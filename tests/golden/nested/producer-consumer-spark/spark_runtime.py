@@ -638,10 +638,13 @@ class _SparkRun:
         self.region, self.kernel, self.repl = region, kernel, repl
         self.steps = pattern_steps(region.pattern)
         self.tag = f"toreador-{uuid.uuid4().hex[:12]}"
+        self.progress = Progress(region.label, None)
 
     def run(self, items: Iterable[Any]) -> list[Any]:
         context = spark_session(self.region).sparkContext
         cores = self.region.workers or context.defaultParallelism
+        if isinstance(items, Sequence):
+            self.progress.total = len(items)
         if (
             isinstance(items, list | tuple | range)
             and self.region.pattern != "producer-consumer"
@@ -685,6 +688,7 @@ class _SparkRun:
             partitions = min(len(items), cores * PARTITIONS_PER_CORE)
         ordered: list[Any] = []
         self.emit(self.job(context, items, partitions), 0, ordered, None)
+        self.progress.finish(len(ordered))
         return ordered
 
     def emit(
@@ -702,6 +706,7 @@ class _SparkRun:
             emit_outcome(self.region, message, start, ordered, self.steps.merge, feed)
             start += len(message[2])
             seconds += message[3]
+        self.progress.update(len(ordered))
         return seconds, start - first
 
     def _engine_failure(self, error: Exception, items: Sequence[Any]) -> Exception:
@@ -774,6 +779,7 @@ class _Stream:
             except BaseException:
                 self.context.cancelJobsWithTag(self.run_.tag)
                 raise
+        self.run_.progress.finish(len(ordered))
         self.feed.finish()
         return ordered
 
