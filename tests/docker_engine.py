@@ -122,7 +122,10 @@ def leftovers(engine: Engine) -> list[str]:
 
     client = docker.DockerClient(base_url=engine.url)
     try:
-        found = [f"container {c.name}" for c in client.containers.list(all=True)]
+        # sparse: names from the listing itself, so a container removed meanwhile (a run
+        # finishing its clean-up) cannot fail the inspection of each
+        listed = client.containers.list(all=True, sparse=True)
+        found = [f"container {c.attrs['Names'][0].lstrip('/')}" for c in listed]
         found += [f"volume {v.name}" for v in client.volumes.list()]
         found += [
             f"network {n.name}"

@@ -1107,31 +1107,61 @@ class DockerEngine:
                 transport.stop_workers(len(self.pools.get(kind, [])))
             except Exception:
                 pass
-
-        def remove(container: Any) -> None:
-            try:
-                container.remove(force=True)
-            except Exception as error:
-                if not isinstance(error, self.docker.errors.NotFound):
-                    progress(f"could not remove container {container.name}: {error}")
-
-        # plain threads: this also runs at interpreter exit, when executors refuse new work
-        removals = [threading.Thread(target=remove, args=(c,)) for c in self.containers]
-        for removal in removals:
-            removal.start()
-        for removal in removals:
-            removal.join()
-        if self.volume is not None:
-            try:
-                self.volume.remove(force=True)
-            except Exception as error:
-                progress(f"could not remove volume {self.volume.name}: {error}")
+        # what this run made, known here or found by its label: a call interrupted by Ctrl-C
+        # may have created a container or the volume before it could answer (swept twice:
+        # the daemon may finish such a creation while the first sweep removes)
+        known = list(self.containers)
+        for _ in range(2):
+            self._sweep(known)
+            known = []
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
         try:
             self.client.close()
         except Exception:
             pass
+
+    def _sweep(self, known: list[Any]) -> None:
+        mine = {"label": f"toreador.run={self.run_id}"}
+        containers = {container.id: container for container in known}
+        volumes = [self.volume] if self.volume is not None else []
+        try:
+            for container in self.client.containers.list(
+                all=True, sparse=True, filters=mine
+            ):
+                containers.setdefault(container.id, container)
+            volumes += [
+                v
+                for v in self.client.volumes.list(filters=mine)
+                if self.volume is None or v.name != self.volume.name
+            ]
+        except Exception as error:
+            progress(f"could not list what this run created: {error}")
+
+        def remove(container: Any) -> None:
+            try:
+                container.remove(force=True)
+            except Exception as error:
+                if not isinstance(error, self.docker.errors.NotFound):
+                    progress(
+                        f"could not remove container {container.short_id}: {error}"
+                    )
+
+        # plain threads: this also runs at interpreter exit, when executors refuse new work
+        removals = [
+            threading.Thread(target=remove, args=(c,)) for c in containers.values()
+        ]
+        for removal in removals:
+            removal.start()
+        for removal in removals:
+            removal.join()
+        for volume in volumes:
+            try:
+                volume.remove(force=True)
+            except Exception as error:
+                if not isinstance(error, self.docker.errors.NotFound):
+                    progress(f"could not remove volume {volume.name}: {error}")
+        self.volume = None
 
 
 def _terminate(signum: int, frame: Any) -> None:
