@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shlex
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -123,10 +124,6 @@ def highlighted(name: str, text: str, lines: tuple[int, ...] = ()) -> str:
         lexer = get_lexer_for_filename(PurePosixPath(name).name, stripnl=False)
     except ClassNotFound:
         lexer = TextLexer(stripnl=False)
-    if PurePosixPath(name).name == "Dockerfile":
-        from pygments.lexers import DockerLexer
-
-        lexer = DockerLexer(stripnl=False)
     formatter = HtmlFormatter(linenos="table", hl_lines=list(lines), cssclass="code")
     return str(highlight(text, lexer, formatter))
 
@@ -192,8 +189,6 @@ def zip_bytes(compiled: CompiledFiles) -> bytes:
 def parse_arguments(payload: Any) -> list[str]:
     arguments = payload.get("args", []) if isinstance(payload, dict) else []
     if isinstance(arguments, str):
-        import shlex
-
         try:
             arguments = shlex.split(arguments)
         except ValueError as error:

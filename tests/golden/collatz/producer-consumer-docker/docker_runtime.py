@@ -167,22 +167,6 @@ def picklable(value: Any) -> bool:
     return True
 
 
-def unsendable(
-    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
-) -> Exception:
-    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
-    the batch is item ``start`` of the region); else the pickling error itself."""
-    for position, item in enumerate(items):
-        if not picklable(item):
-            problem = TypeError(
-                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
-                f"{destination}: {error}"
-            )
-            problem.add_note("items of a parallel region must be picklable")
-            return problem
-    return error
-
-
 class OutputRecorder(io.TextIOBase):
     """Stands in for sys.stdout and files each write under the item being processed: the
     offset set last, or, while following a batch's list of values, the item after the last
@@ -272,58 +256,10 @@ class ProducerFeed:
             raise self.error
 
 
-class Progress:
-    """A one-line progress display on stderr, shown only once a run has lasted a while.
-    With TOREADOR_TIMINGS naming a file, the moments of a region's first result and of its
-    end are appended to it (what the benchmarks measure time to first result with)."""
-
-    def __init__(self, label: str, total: int | None) -> None:
-        self.label, self.total = label, total
-        self.started = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-        enabled = os.environ.get("TOREADOR_PROGRESS", "auto")
-        self.enabled = enabled != "0"
-        self.tty = sys.stderr.isatty()
-        self.interval = 0.5 if self.tty else 10.0
-        self.first_seen = False
-
-    def update(self, done: int, final: bool = False) -> None:
-        now = time.monotonic()
-        if done and not self.first_seen:
-            self.first_seen = True
-            _record_timing(self.label, "first-result")
-        if not self.enabled or (now - self.started < 2.0 and not self.shown):
-            return
-        if not final and now - self.last < self.interval:
-            return
-        self.last, self.shown = now, True
-        total = "?" if self.total is None else str(self.total)
-        line = (
-            f"[toreador] {self.label}: {done}/{total} items, {now - self.started:.1f} s"
-        )
-        end = ("\n" if final else "\r") if self.tty else "\n"
-        sys.stderr.write(line + end)
-        sys.stderr.flush()
-
-    def finish(self, done: int) -> None:
-        if done and not self.first_seen:
-            self.update(done)
-        _record_timing(self.label, "done")
-        if self.shown:
-            self.update(done, final=True)
-
-
-def _record_timing(label: str, event: str) -> None:
-    path = os.environ.get("TOREADOR_TIMINGS")
-    if path:
-        with open(path, "a", encoding="utf-8") as timings:
-            timings.write(f"{time.time():.6f} {event} {label}\n")
-
-
 # -- Batches run in workers, replayed in input order (skeletons/common/batch_outcomes) --
-# The local and the spark engines share this: a worker runs the pattern's step over a batch and
-# answers with an outcome message; the main program replays outcomes in input order.
+# The local, spark and docker engines share this: a worker runs the pattern's step over a
+# batch and answers with an outcome message; the main program replays outcomes in input order.
+# Also shared: the diagnosis of an item that cannot travel, and the progress line.
 
 
 class PatternSteps(NamedTuple):
@@ -472,6 +408,71 @@ def emit_outcome(
     raise error
 
 
+def unsendable(
+    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
+) -> Exception:
+    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
+    the batch is item ``start`` of the region); else the pickling error itself."""
+    for position, item in enumerate(items):
+        if not picklable(item):
+            problem = TypeError(
+                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
+                f"{destination}: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            return problem
+    return error
+
+
+class Progress:
+    """A one-line progress display on stderr, shown only once a run has lasted a while.
+    With TOREADOR_TIMINGS naming a file, the moments of a region's first result and of its
+    end are appended to it (what the benchmarks measure time to first result with)."""
+
+    def __init__(self, label: str, total: int | None) -> None:
+        self.label, self.total = label, total
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+        enabled = os.environ.get("TOREADOR_PROGRESS", "auto")
+        self.enabled = enabled != "0"
+        self.tty = sys.stderr.isatty()
+        self.interval = 0.5 if self.tty else 10.0
+        self.first_seen = False
+
+    def update(self, done: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if done and not self.first_seen:
+            self.first_seen = True
+            _record_timing(self.label, "first-result")
+        if not self.enabled or (now - self.started < 2.0 and not self.shown):
+            return
+        if not final and now - self.last < self.interval:
+            return
+        self.last, self.shown = now, True
+        total = "?" if self.total is None else str(self.total)
+        line = (
+            f"[toreador] {self.label}: {done}/{total} items, {now - self.started:.1f} s"
+        )
+        end = ("\n" if final else "\r") if self.tty else "\n"
+        sys.stderr.write(line + end)
+        sys.stderr.flush()
+
+    def finish(self, done: int) -> None:
+        if done and not self.first_seen:
+            self.update(done)
+        _record_timing(self.label, "done")
+        if self.shown:
+            self.update(done, final=True)
+
+
+def _record_timing(label: str, event: str) -> None:
+    path = os.environ.get("TOREADOR_TIMINGS")
+    if path:
+        with open(path, "a", encoding="utf-8") as timings:
+            timings.write(f"{time.time():.6f} {event} {label}\n")
+
+
 class DockerEngineError(RuntimeError):
     """The Docker engine or a worker container failed outside the kernel."""
 
@@ -485,8 +486,6 @@ def progress(text: str) -> None:
 class VolumeTransport:
     """Batches and outcomes as files in the shared volume: jobs/, inbox/, outbox/, tmp/.
     A file appears by rename only, so nobody ever reads half of one."""
-
-    name = "volume"
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -525,14 +524,11 @@ class VolumeTransport:
                 if entry.name.startswith(job):
                     os.unlink(entry.path)
 
-    def stop_workers(self, count: int) -> None:
-        (self.root / "stop").touch()
-
     def worker_environment(self) -> dict[str, str]:
         return {"TOREADOR_TRANSPORT": "volume"}
 
     # the worker's side
-    def take(self, worker: str) -> tuple[str, int, bytes] | None:
+    def take(self, worker: str) -> tuple[str, int, bytes]:
         pause = POLL_SECONDS
         while True:
             for entry in sorted(os.scandir(self.root / "inbox"), key=lambda e: e.name):
@@ -545,8 +541,6 @@ class VolumeTransport:
                 claimed.unlink()
                 job, _, batch = entry.name.rpartition("-")
                 return job, int(batch), payload
-            if (self.root / "stop").exists():
-                return None
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
 
@@ -560,8 +554,6 @@ class VolumeTransport:
 class QueueTransport:
     """Batches through a bounded Redis list (LPUSH by the main program, BRPOP by the
     workers), each job's outcomes through a list of its own."""
-
-    name = "queue"
 
     def __init__(self, url: str, prefix: str) -> None:
         import importlib
@@ -590,9 +582,10 @@ class QueueTransport:
     def finish_job(self, job: str) -> None:
         self.redis.delete(f"{self.prefix}:job:{job}", f"{self.prefix}:out:{job}")
 
-    def stop_workers(self, count: int) -> None:
-        for _ in range(count):
-            self.redis.lpush(self.tasks, b"stop")
+    def close(self) -> None:
+        """The run's own task list (left over batches of a failed region), unless the queue
+        is an operator's, shared by every run."""
+        self.redis.delete(self.tasks)
 
     def worker_environment(self) -> dict[str, str]:
         return {
@@ -602,10 +595,8 @@ class QueueTransport:
         }
 
     # the worker's side
-    def take(self, worker: str) -> tuple[str, int, bytes] | None:
+    def take(self, worker: str) -> tuple[str, int, bytes]:
         _, message = self.redis.brpop([self.tasks])
-        if message == b"stop":
-            return None
         job, batch, payload = pickle.loads(message)
         return job, int(batch), payload
 
@@ -626,7 +617,8 @@ class QueueTransport:
 # -- the worker: what runs in each container ------------------------------------------------
 def serve() -> None:
     """A worker container's loop: take a batch, run the pattern's step on it, answer with its
-    outcome; until told to stop (or after TOREADOR_MAX_BATCHES batches: one-item containers)."""
+    outcome; until the container is removed (or after TOREADOR_MAX_BATCHES batches: the
+    one-item containers of an outer region)."""
     worker = os.environ.get("HOSTNAME", "worker") + f"-{os.getpid()}"
     if os.environ.get("TOREADOR_TRANSPORT") == "queue":
         transport: VolumeTransport | QueueTransport = QueueTransport(
@@ -638,10 +630,7 @@ def serve() -> None:
     jobs: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}
     done = 0
     while not limit or done < limit:
-        task = transport.take(worker)
-        if task is None:
-            return
-        job, batch, payload = task
+        job, batch, payload = transport.take(worker)
         items: list[Any] = []
         if job not in jobs:
             try:
@@ -849,6 +838,11 @@ class DockerEngine:
                     f"{region.label}: could not collect {missing} for the "
                     f"image (pip wheel failed here)"
                 )
+        else:
+            raise DockerEngineError(
+                f"{region.label}: the image still lacked requirements "
+                f"after {MAX_BUILD_ATTEMPTS} builds (the last: {missing})"
+            )
         progress(f"image {tag} built in {time.monotonic() - started:.1f} s")
         return tag
 
@@ -1102,11 +1096,12 @@ class DockerEngine:
             if self.closed:
                 return
             self.closed = True
-        for kind, transport in self.transports.items():
+        queue = self.transports.get("queue")
+        if isinstance(queue, QueueTransport) and not self.external:
             try:
-                transport.stop_workers(len(self.pools.get(kind, [])))
-            except Exception:
-                pass
+                queue.close()
+            except Exception as error:
+                progress(f"could not clear this run's queue: {error}")
         # what this run made, known here or found by its label: a call interrupted by Ctrl-C
         # may have created a container or the volume before it could answer (swept twice:
         # the daemon may finish such a creation while the first sweep removes)
@@ -1220,7 +1215,6 @@ class _DockerRun:
         self.workers = [] if self.per_item else engine.pool(self.kind)
         self.slots = max(1, region.workers or region.replicas)
         self.per_item_containers: list[Any] = []
-        self.items_sent = 0
         self.per_item_seconds: float | None = None
         self.per_item_bytes = 0.0
 
@@ -1262,13 +1256,12 @@ class _DockerRun:
 
     def _cut(self, items: Sequence[Any]) -> Iterator[tuple[int, list[Any]]]:
         """A list in batches: one item per batch for outer regions and bags of tasks."""
-        workers = max(1, self.region.workers or self.region.replicas)
         if self.per_item:
             size = 1
         elif self.region.pattern == "bag-of-tasks":
-            size = -(-len(items) // min(len(items), workers * BAG_TASKS_PER_WORKER))
+            size = -(-len(items) // min(len(items), self.slots * BAG_TASKS_PER_WORKER))
         else:
-            size = -(-len(items) // min(len(items), workers * BATCHES_PER_WORKER))
+            size = -(-len(items) // min(len(items), self.slots * BATCHES_PER_WORKER))
         for start in range(0, len(items), size):
             yield start, list(items[start : start + size])
 
@@ -1301,7 +1294,6 @@ class _DockerRun:
         if not self.per_item_bytes:
             self.per_item_bytes = len(payload) / len(items)
         self.transport.put(self.job, number, payload)
-        self.items_sent += len(items)
         if self.per_item:
             container = self.engine.start_worker(self.kind, one_batch=True)
             self.per_item_containers.append(container)

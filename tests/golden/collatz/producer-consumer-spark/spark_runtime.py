@@ -148,22 +148,6 @@ def picklable(value: Any) -> bool:
     return True
 
 
-def unsendable(
-    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
-) -> Exception:
-    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
-    the batch is item ``start`` of the region); else the pickling error itself."""
-    for position, item in enumerate(items):
-        if not picklable(item):
-            problem = TypeError(
-                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
-                f"{destination}: {error}"
-            )
-            problem.add_note("items of a parallel region must be picklable")
-            return problem
-    return error
-
-
 class OutputRecorder(io.TextIOBase):
     """Stands in for sys.stdout and files each write under the item being processed: the
     offset set last, or, while following a batch's list of values, the item after the last
@@ -253,58 +237,10 @@ class ProducerFeed:
             raise self.error
 
 
-class Progress:
-    """A one-line progress display on stderr, shown only once a run has lasted a while.
-    With TOREADOR_TIMINGS naming a file, the moments of a region's first result and of its
-    end are appended to it (what the benchmarks measure time to first result with)."""
-
-    def __init__(self, label: str, total: int | None) -> None:
-        self.label, self.total = label, total
-        self.started = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-        enabled = os.environ.get("TOREADOR_PROGRESS", "auto")
-        self.enabled = enabled != "0"
-        self.tty = sys.stderr.isatty()
-        self.interval = 0.5 if self.tty else 10.0
-        self.first_seen = False
-
-    def update(self, done: int, final: bool = False) -> None:
-        now = time.monotonic()
-        if done and not self.first_seen:
-            self.first_seen = True
-            _record_timing(self.label, "first-result")
-        if not self.enabled or (now - self.started < 2.0 and not self.shown):
-            return
-        if not final and now - self.last < self.interval:
-            return
-        self.last, self.shown = now, True
-        total = "?" if self.total is None else str(self.total)
-        line = (
-            f"[toreador] {self.label}: {done}/{total} items, {now - self.started:.1f} s"
-        )
-        end = ("\n" if final else "\r") if self.tty else "\n"
-        sys.stderr.write(line + end)
-        sys.stderr.flush()
-
-    def finish(self, done: int) -> None:
-        if done and not self.first_seen:
-            self.update(done)
-        _record_timing(self.label, "done")
-        if self.shown:
-            self.update(done, final=True)
-
-
-def _record_timing(label: str, event: str) -> None:
-    path = os.environ.get("TOREADOR_TIMINGS")
-    if path:
-        with open(path, "a", encoding="utf-8") as timings:
-            timings.write(f"{time.time():.6f} {event} {label}\n")
-
-
 # -- Batches run in workers, replayed in input order (skeletons/common/batch_outcomes) --
-# The local and the spark engines share this: a worker runs the pattern's step over a batch and
-# answers with an outcome message; the main program replays outcomes in input order.
+# The local, spark and docker engines share this: a worker runs the pattern's step over a
+# batch and answers with an outcome message; the main program replays outcomes in input order.
+# Also shared: the diagnosis of an item that cannot travel, and the progress line.
 
 
 class PatternSteps(NamedTuple):
@@ -451,6 +387,71 @@ def emit_outcome(
     else:
         sys.stderr.write(note + "\n")
     raise error
+
+
+def unsendable(
+    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
+) -> Exception:
+    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
+    the batch is item ``start`` of the region); else the pickling error itself."""
+    for position, item in enumerate(items):
+        if not picklable(item):
+            problem = TypeError(
+                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
+                f"{destination}: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            return problem
+    return error
+
+
+class Progress:
+    """A one-line progress display on stderr, shown only once a run has lasted a while.
+    With TOREADOR_TIMINGS naming a file, the moments of a region's first result and of its
+    end are appended to it (what the benchmarks measure time to first result with)."""
+
+    def __init__(self, label: str, total: int | None) -> None:
+        self.label, self.total = label, total
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+        enabled = os.environ.get("TOREADOR_PROGRESS", "auto")
+        self.enabled = enabled != "0"
+        self.tty = sys.stderr.isatty()
+        self.interval = 0.5 if self.tty else 10.0
+        self.first_seen = False
+
+    def update(self, done: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if done and not self.first_seen:
+            self.first_seen = True
+            _record_timing(self.label, "first-result")
+        if not self.enabled or (now - self.started < 2.0 and not self.shown):
+            return
+        if not final and now - self.last < self.interval:
+            return
+        self.last, self.shown = now, True
+        total = "?" if self.total is None else str(self.total)
+        line = (
+            f"[toreador] {self.label}: {done}/{total} items, {now - self.started:.1f} s"
+        )
+        end = ("\n" if final else "\r") if self.tty else "\n"
+        sys.stderr.write(line + end)
+        sys.stderr.flush()
+
+    def finish(self, done: int) -> None:
+        if done and not self.first_seen:
+            self.update(done)
+        _record_timing(self.label, "done")
+        if self.shown:
+            self.update(done, final=True)
+
+
+def _record_timing(label: str, event: str) -> None:
+    path = os.environ.get("TOREADOR_TIMINGS")
+    if path:
+        with open(path, "a", encoding="utf-8") as timings:
+            timings.write(f"{time.time():.6f} {event} {label}\n")
 
 
 def _restore_stderr() -> None:
