@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -20,6 +22,28 @@ from toreador.compiler.source import read_source
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 ENV = dict(os.environ, TOREADOR_PROGRESS="0")
+
+
+@dataclass
+class Samples:
+    """Times of repeated runs of one side. Reported as the median and the slowest: the best of
+    N hides a stall that users meet on every other run, the slowest shows it."""
+
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def slowest(self) -> float:
+        return max(self.seconds)
+
+    def __str__(self) -> str:
+        return f"median {self.median:.2f} s, slowest {self.slowest:.2f} s"
 
 
 def compile_example(name: str, pattern: str = "auto") -> Path:

@@ -32,6 +32,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 TARGET_BATCH_SECONDS = 0.05
+# Balancing the end of a region cuts the last batches smaller, but never below this much work:
+# a round trip to a worker costs about a tenth of a millisecond, so cutting finer only adds them.
+MIN_BATCH_SECONDS = 0.002
 MAX_BATCH = 4096
 MAX_BATCH_BYTES = (
     8 * 1024 * 1024
@@ -533,12 +536,16 @@ class _ParallelRun:
     def _batch_size(self) -> int:
         if self.per_item_seconds is None:
             return 1
-        wanted = TARGET_BATCH_SECONDS / max(self.per_item_seconds, 1e-9)
+        cost = max(self.per_item_seconds, 1e-9)
+        wanted = TARGET_BATCH_SECONDS / cost
         if (
             self.size is not None
         ):  # leave enough batches to balance the last of the work
             remaining = self.size - self.next_index
-            wanted = min(wanted, math.ceil(remaining / (self.workers * 4)))
+            balanced = max(
+                math.ceil(remaining / (self.workers * 4)), MIN_BATCH_SECONDS / cost
+            )
+            wanted = min(wanted, balanced)
         if self.per_item_bytes:
             wanted = min(wanted, MAX_BATCH_BYTES / self.per_item_bytes)
         return max(1, min(MAX_BATCH, int(wanted)))
@@ -568,6 +575,7 @@ class _ParallelRun:
     def run(self) -> list[Any]:
         global _INHERITED
         context = multiprocessing.get_context("fork")
+        _reap_retired()
         window = self.workers * 2
         tasks = context.Queue(maxsize=window)
         results = context.Queue()
@@ -578,13 +586,16 @@ class _ParallelRun:
             context.Process(target=_worker_main, args=(tasks, results), daemon=True)
             for _ in range(self.workers)
         ]
+        finished = False
         try:
             for process in processes:
                 process.start()
-            return self._drive(tasks, results, processes, window)
+            ordered = self._drive(tasks, results, processes, window)
+            finished = True
+            return ordered
         finally:
             _INHERITED = None
-            self._stop(tasks, results, processes)
+            self._stop(tasks, results, processes, finished)
 
     def _drive(
         self, tasks: Any, results: Any, processes: list[Any], window: int
@@ -683,18 +694,47 @@ class _ParallelRun:
                         f"while items {first}..{last} were in flight"
                     ) from None
 
-    def _stop(self, tasks: Any, results: Any, processes: list[Any]) -> None:
-        for process in processes:
-            if process.is_alive():
+    def _stop(
+        self, tasks: Any, results: Any, processes: list[Any], finished: bool
+    ) -> None:
+        """End the workers: one stop signal each after a finished run, at once otherwise.
+
+        Every worker gets its own signal, whether or not it looks alive: a worker that took
+        another's signal and exited must not leave the other waiting for one that never comes.
+        A finished run does not wait for its workers to exit (tearing down a forked copy of a
+        large program takes milliseconds): they are reaped when the next region starts.
+        After a failure or Ctrl-C the workers may still hold queued batches: they are ended.
+        """
+        if finished:
+            for _ in processes:
                 try:
-                    tasks.put_nowait(None)
+                    tasks.put(None, timeout=1.0)
                 except queue.Full:
+                    finished = False
+                    break
+        if finished:
+            _RETIRED.extend(processes)
+        else:
+            for process in processes:
+                if process.is_alive():
                     process.terminate()
-        for process in processes:
-            process.join(timeout=2)
-            if process.is_alive():
-                process.terminate()
                 process.join()
         for channel in (tasks, results):
             channel.cancel_join_thread()
             channel.close()
+
+
+# Workers of finished regions, told to stop, not yet waited for.
+_RETIRED: list[Any] = []
+
+
+def _reap_retired() -> None:
+    """Collect the workers of earlier regions that have exited; wait only if many have not
+    (they exit at once; one stuck for seconds is ended)."""
+    _RETIRED[:] = [process for process in _RETIRED if process.exitcode is None]
+    while len(_RETIRED) > 8:
+        process = _RETIRED.pop(0)
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+            process.join()
