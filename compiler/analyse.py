@@ -43,6 +43,17 @@ class Hoisted:
 
 
 @dataclass(frozen=True)
+class KeptDefinition:
+    """A module-level function or class that stays in Main.py, and why it cannot move."""
+
+    name: str
+    node: cst.FunctionDef | cst.ClassDef
+    line: int
+    column: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class RegionCall:
     """One call of a primitive in the source."""
 
@@ -72,6 +83,8 @@ class ModuleAnalysis:
     global_names: frozenset[str]
     imports_only_shipped: frozenset[str]
     warnings: tuple[Diagnostic, ...]
+    # module-level definitions left in Main.py although the program passes them as values
+    kept_in_main: tuple[KeptDefinition, ...] = ()
 
 
 class _Analysis:
@@ -80,6 +93,7 @@ class _Analysis:
         self.module = index.module
         self.errors: list[Diagnostic] = []
         self.hoisted: list[Hoisted] = []
+        self._direct_uses: set[int] | None = None
         self.global_scope = index.global_scope
         self.deps = self._dependencies()
         self.global_names = (
@@ -374,17 +388,34 @@ class _Analysis:
                 for top, label in needed.items():
                     roots.setdefault(top, label)
         moved, copied, _ = self.closure(roots, report=True)
-        for top, statement in enumerate(self.module.body):
-            if isinstance(statement, cst.ClassDef) and top not in moved:
-                # Shipped when possible, so that pickled instances mean the same everywhere.
-                class_moved, class_copied, ok = self.closure({top: ""}, report=False)
-                if ok:
-                    moved |= class_moved
-                    copied |= class_copied
+        if self.errors:
+            raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
+        # Every other module-level class, and every function the program uses as a value,
+        # is shipped too when that changes nothing for the main program: a kernel may reach
+        # it by value (a parameter, an attribute, an item, a partial), and a worker that
+        # unpickles it must find it under the module name it was pickled with. Functions
+        # only ever called by name stay in Main.py. Classes first: regions in their methods
+        # count as nested, as before; regions in other shipped functions run from Main.py.
+        kept: list[KeptDefinition] = []
+        baseline = self._write_problems(moved)
+        for kinds in ((cst.ClassDef,), (cst.FunctionDef,)):
+            for top, statement in enumerate(self.module.body):
+                if top in moved or not isinstance(statement, kinds):
+                    continue
+                if isinstance(statement, cst.FunctionDef) and not self._used_as_value(statement):
+                    continue
+                found = self._optional_move(top, moved, baseline)
+                if isinstance(found, str):
+                    kept.append(self._kept(statement, found))
+                    continue
+                moved |= found[0]
+                copied |= found[1]
+            if kinds == (cst.ClassDef,):
+                nested_tops = set(moved)
         self._check_writes(moved)
         if self.errors:
             raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
-        nested_tops = moved
+        kept = [k for k in kept if k.name not in self._names_defined(moved)]
         regions = [
             RegionCall(
                 r.primitive,
@@ -432,7 +463,90 @@ class _Analysis:
             global_names=self.global_names,
             imports_only_shipped=self._imports_only_shipped(moved),
             warnings=tuple(warnings),
+            kept_in_main=tuple(k for k in kept if self._used_as_value(k.node)),
         )
+
+    # -- optional shipping ------------------------------------------------------------------
+    def _write_problems(self, moved: set[int]) -> set[Diagnostic]:
+        """The write diagnostics that shipping ``moved`` would raise (nothing is recorded)."""
+        saved, self.errors = self.errors, []
+        try:
+            self._check_writes(moved)
+            return set(self.errors)
+        finally:
+            self.errors = saved
+
+    def _optional_move(
+        self, top: int, moved: set[int], baseline: set[Diagnostic]
+    ) -> tuple[set[int], set[int]] | str:
+        """What shipping a definition no kernel names would add, or why it must stay.
+
+        It stays in Main.py when moving it could change what the main program does: its
+        needs cannot be shipped, shipping it would raise a write diagnostic, it reads the
+        module's identity (``__name__``, ``__file__``), it is a function with a decorator
+        that may act when the module is imported, or it needs a global computed by code
+        (the workers would compute it again, e.g. from their own ``sys.argv``).
+        """
+        saved, self.errors = self.errors, []
+        try:
+            extra_moved, extra_copied, ok = self.closure({top: ""}, report=True)
+            reasons = [d.message for d in self.errors]
+        finally:
+            self.errors = saved
+        if not ok:
+            return reasons[0] if reasons else "what it needs cannot be shipped"
+        added = extra_moved - moved
+        for needed in sorted(added):
+            statement = self.module.body[needed]
+            attributes = {id(n.attr) for n in _walk(statement) if isinstance(n, cst.Attribute)}
+            identity = [
+                n.value
+                for n in _names_in(statement)
+                if n.value in _MODULE_IDENTITY and id(n) not in attributes
+            ]
+            if identity:
+                return f"{self._describe(needed)} reads `{identity[0]}`"
+            if needed == top and isinstance(statement, cst.FunctionDef):
+                for decorator in statement.decorators:
+                    if not _pure_decorator(self.module.code_for_node(decorator.decorator)):
+                        return "its decorator may act when the module is imported"
+            if not isinstance(statement, cst.FunctionDef | cst.ClassDef) and not (
+                _constant_definition(statement, self.module)
+            ):
+                return (
+                    f"it needs the global set at {self.where(statement)} by code that "
+                    "workers would run again"
+                )
+        trial = moved | extra_moved
+        problems = self._write_problems(trial) - baseline
+        if problems:
+            return min(problems, key=lambda d: (d.line, d.column)).message
+        return extra_moved, extra_copied
+
+    def _kept(self, statement: cst.FunctionDef | cst.ClassDef, reason: str) -> KeptDefinition:
+        line, column = self.index.position(statement.name)
+        return KeptDefinition(statement.name.value, statement, line, column, reason)
+
+    def _used_as_value(self, node: cst.FunctionDef | cst.ClassDef) -> bool:
+        """Whether the program uses the definition other than by calling it by name."""
+        if self.global_scope is None:
+            return False
+        for assignment in self.global_scope.assignments[node.name.value]:
+            if not isinstance(assignment, Assignment) or assignment.node is not node:
+                continue
+            for access in assignment.references:
+                if not self._called_directly(access.node):
+                    return True
+        return False
+
+    def _called_directly(self, name: cst.CSTNode) -> bool:
+        if self._direct_uses is None:  # called, or an attribute read (Cls.method(...))
+            self._direct_uses = {
+                id(child.func if isinstance(child, cst.Call) else child.value)
+                for child in _walk(self.module)
+                if isinstance(child, cst.Call | cst.Attribute)
+            }
+        return id(name) in self._direct_uses
 
     def _imports_only_shipped(self, moved: set[int]) -> frozenset[str]:
         """Imported names used, but only by code that moved to the shared module: Main.py
@@ -525,6 +639,83 @@ class _Analysis:
                     f"global '{base.value}', which kernels use, is changed here; "
                     "workers would not see the change: pass it as a replicated argument",
                 )
+
+
+_MODULE_IDENTITY = frozenset({"__name__", "__file__", "__spec__", "__loader__", "__package__"})
+# Decorators known to act only on the function they wrap.
+_PURE_DECORATORS = frozenset(
+    {
+        "cache",
+        "lru_cache",
+        "wraps",
+        "functools.cache",
+        "functools.lru_cache",
+        "functools.wraps",
+        "jit",
+        "njit",
+        "numba.jit",
+        "numba.njit",
+        "staticmethod",
+        "classmethod",
+    }
+)
+# Calls whose result is a constant, in a module-level value that a shipped function needs.
+_CONSTANT_CALLS = frozenset(
+    {
+        "frozenset",
+        "set",
+        "dict",
+        "list",
+        "tuple",
+        "range",
+        "int",
+        "float",
+        "complex",
+        "str",
+        "bytes",
+        "Decimal",
+        "Fraction",
+        "re.compile",
+        "namedtuple",
+        "collections.namedtuple",
+        "TypeVar",
+        "typing.TypeVar",
+        "NewType",
+        "typing.NewType",
+        "math.sqrt",
+        "math.log",
+        "math.exp",
+    }
+)
+
+
+def _pure_decorator(code: str) -> bool:
+    return code.split("(", 1)[0].strip() in _PURE_DECORATORS
+
+
+def _constant_definition(statement: cst.CSTNode, module: cst.Module) -> bool:
+    """A module-level definition whose value is the same wherever it is evaluated: literals,
+    names, operators and containers, and calls of a few constant builders; no access to
+    ``sys`` or ``os`` (argv and the environment differ in a worker)."""
+    if _is_import_line(statement):
+        return True
+    for node in _walk(statement):
+        if isinstance(node, cst.Call):
+            if module.code_for_node(node.func).strip() not in _CONSTANT_CALLS:
+                return False
+        elif isinstance(node, cst.Attribute):
+            base = node.value
+            if isinstance(base, cst.Name) and base.value in ("sys", "os"):
+                return False
+        elif isinstance(node, cst.Await | cst.Yield | cst.NamedExpr):
+            return False
+    return True
+
+
+def _is_import_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(s, cst.Import | cst.ImportFrom) for s in statement.body
+    )
 
 
 def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import libcst as cst
 
 from .analyse import analyse_module
 from .deploy_model import DeployModel
@@ -69,7 +72,20 @@ def compile_source(
         files["requirements.txt"] = header + "\n" + needed.text(info.ships_packages)
         if info.ships_packages:
             package_files = needed.package_files
-    return CompiledProgram(plan, files, analysis.warnings, modules, package_files)
+    warnings = analysis.warnings
+    if plan.regions and not info.workers_see_main:
+        warnings += tuple(
+            source.diagnostic(
+                f"{'class' if isinstance(kept.node, cst.ClassDef) else 'function'} "
+                f"'{kept.name}' stays in Main.py ({kept.reason}), and the program passes it "
+                f"as a value: if it reaches a region, {target} workers cannot find it",
+                kept.line,
+                kept.column,
+                "warning",
+            )
+            for kept in analysis.kept_in_main
+        )
+    return CompiledProgram(plan, files, warnings, modules, package_files)
 
 
 def _requirements(
@@ -79,13 +95,19 @@ def _requirements(
     engine_imports: tuple[str, ...] = (),
 ) -> Requirements:
     """What the workers import: the shared module, the program's own modules, and what the
-    target's worker code itself imports (the docker workers' Redis client)."""
+    target's worker code itself imports (the docker workers' Redis client). Plus the index
+    packages Main.py imports itself: it makes the items and replicated arguments, and a worker
+    unpickling a DataFrame needs pandas even when no kernel imports it. (Main.py's imports of
+    folder-installed packages are not followed: those ship only the modules kernels use.)"""
     sources = [files[f"{plan.shared_module}.py"], *(f"import {name}" for name in engine_imports)]
     for module in modules:
         paths = sorted(module.rglob("*.py")) if module.is_dir() else [module]
         sources += [path.read_text(encoding="utf-8", errors="replace") for path in paths]
     own = {Path(name).stem for name in files} | {module.stem for module in modules}
-    return derive_requirements(sources, own)
+    needed = derive_requirements(sources, own)
+    main_pins = derive_requirements([files["Main.py"]], own, follow_packages=False).pinned
+    pinned = tuple(sorted(set(needed.pinned) | set(main_pins), key=str.lower))
+    return dataclasses.replace(needed, pinned=pinned)
 
 
 def manifest(compiled: CompiledProgram) -> dict[str, Any]:

@@ -136,8 +136,11 @@ def _installed_from_folder(distribution: metadata.Distribution) -> bool:
         return False
 
 
-def derive_requirements(sources: Iterable[str], own_modules: Iterable[str]) -> Requirements:
-    """The requirements of code made of ``sources``, whose own modules are ``own_modules``."""
+def derive_requirements(
+    sources: Iterable[str], own_modules: Iterable[str], follow_packages: bool = True
+) -> Requirements:
+    """The requirements of code made of ``sources``, whose own modules are ``own_modules``;
+    with ``follow_packages``, also what the used modules of folder-installed packages import."""
     imported: set[str] = set()
     for source in sources:
         try:
@@ -170,7 +173,7 @@ def derive_requirements(sources: Iterable[str], own_modules: Iterable[str]) -> R
 
     classify(imported - skipped)
     files: dict[str, Path] = {}
-    if local_tops:  # what the used modules of folder-installed packages import, in turn
+    if local_tops and follow_packages:  # what the used modules of folder-installed packages import, in turn
         files, others = _package_closure(sources, set(local_tops))
         classify(others - skipped - imported - local_tops)
     return Requirements(

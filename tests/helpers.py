@@ -41,6 +41,54 @@ def run_script(
     )
 
 
+# What a test run sets that a user's shell would not: engine variables (the spark_session
+# fixture sets PYSPARK_PYTHON for the whole run), the activated venv, the quiet switch.
+TEST_ONLY_VARIABLES = (
+    "PYSPARK_PYTHON",
+    "PYSPARK_DRIVER_PYTHON",
+    "SPARK_LOCAL_IP",
+    "VIRTUAL_ENV",
+    "TOREADOR_PROGRESS",
+    "TOREADOR_IN_TASK",
+    "PYTHONPATH",
+)
+
+
+def user_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a user who runs ``.venv/bin/python OUT/Main.py`` from a shell in
+    which the venv is not activated: no engine variables, the venv's bin not on PATH.
+    ``extra`` holds what such a user does set (DOCKER_HOST, HADOOP_HOME, ...)."""
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES}
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin
+    )
+    for name, value in (extra or {}).items():
+        if name not in TEST_ONLY_VARIABLES:
+            env[name] = value
+    return env
+
+
+def run_as_user(
+    main: Path,
+    *args: str,
+    cwd: Path | None = None,
+    extra: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run a generated Main.py as the README says: its own process, a user's environment."""
+    return subprocess.run(
+        [sys.executable, str(main), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=user_env(extra),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-c", "from toreador.compiler.cli import main; main()", *args]
     return subprocess.run(

@@ -21,14 +21,24 @@ class TargetInfo:
     requirements: bool = False  # writes requirements.txt: the workers run elsewhere
     ships_packages: bool = False  # copies the folder-installed packages the workers import
     worker_packages: tuple[str, ...] = ()  # what the engine's workers import themselves
+    # the workers find Main.py's own definitions (forked from it, or sent by value by Spark's
+    # cloudpickle); elsewhere what stays in Main.py cannot be unpickled in a worker
+    workers_see_main: bool = False
 
 
 ALL_PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
 TARGETS: dict[str, TargetInfo] = {
-    "local": TargetInfo("local", ALL_PATTERNS, "local", "processes on this machine"),
+    "local": TargetInfo(
+        "local", ALL_PATTERNS, "local", "processes on this machine", workers_see_main=True
+    ),
     "hadoop": TargetInfo("hadoop", ("mapreduce",), "hadoop", "Hadoop Streaming"),
     "spark": TargetInfo(
-        "spark", ALL_PATTERNS, "spark", "PySpark, local mode or a cluster", requirements=True
+        "spark",
+        ALL_PATTERNS,
+        "spark",
+        "PySpark, local mode or a cluster",
+        requirements=True,
+        workers_see_main=True,
     ),
     "docker": TargetInfo(
         "docker",
