@@ -55,6 +55,10 @@ class DockerSettings:
     # an outer region (its kernel holds nested regions) gets one container per item, as in
     # the original study; false: its items go to the long-lived worker containers instead
     container_per_outer_item: bool = True
+    # with an engine on this machine: Main.py's working directory and the existing paths its
+    # command line names are mounted read-only at the same paths, so kernels open files as
+    # the sequential program does; false: containers see only the image
+    mount_host_paths: bool = True
 
 
 @dataclass(frozen=True)

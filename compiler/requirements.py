@@ -173,7 +173,8 @@ def derive_requirements(
 
     classify(imported - skipped)
     files: dict[str, Path] = {}
-    if local_tops and follow_packages:  # what the used modules of folder-installed packages import, in turn
+    # what the used modules of folder-installed packages import, in turn
+    if local_tops and follow_packages:
         files, others = _package_closure(sources, set(local_tops))
         classify(others - skipped - imported - local_tops)
     return Requirements(

@@ -37,6 +37,12 @@ def arguments(name: str, folder: Path) -> list[str]:
         return [str(text), "--chunk", "7"]
     if name == "monte_carlo.py":
         return ["6"]
+    if name == "file_stats.py":
+        texts = folder / "texts"
+        texts.mkdir(exist_ok=True)
+        for number in range(5):
+            (texts / f"part{number}.txt").write_text(TEXT * (number + 1), encoding="utf-8")
+        return [str(texts)]
     return []
 
 
@@ -82,7 +88,7 @@ def test_hadoop_streaming_runner(name: str, tmp_path: Path, data_folder: Path) -
     check(name, run_as_user(out / "Main.py", *arguments(name, data_folder)), data_folder)
 
 
-@pytest.mark.parametrize("name", ["kernel_forms.py", "word_count.py"])
+@pytest.mark.parametrize("name", ["kernel_forms.py", "word_count.py", "file_stats.py"])
 def test_hadoop_real_framework(
     name: str, hadoop_home: dict[str, str], tmp_path: Path, data_folder: Path
 ) -> None:
@@ -108,5 +114,6 @@ def test_docker(
     model = docker_model(tmp_path)
     out = compile_into(CORPUS / name, tmp_path / "out", "auto", "docker", model)
     extra = {k: docker_engine[k] for k in ("DOCKER_HOST", "TOREADOR_WHEELHOUSE")}
-    check(name, run_as_user(out / "Main.py", *arguments(name, data_folder), extra=extra), data_folder)
+    got = run_as_user(out / "Main.py", *arguments(name, data_folder), extra=extra)
+    check(name, got, data_folder)
     assert docker_leftovers() == []

@@ -386,3 +386,34 @@ def test_a_worker_killed_at_its_memory_limit_says_so(
     assert got.returncode == 1
     assert "killed at its memory limit, 64m: raise memory_per_worker" in got.stderr
     assert docker_leftovers() == []
+
+
+@pytest.mark.parametrize("mount", [True, False])
+def test_kernels_open_files_by_the_paths_main_py_sees(
+    write_program, docker_engine: dict[str, str], tmp_path: Path, mount: bool
+) -> None:  # type: ignore[no-untyped-def]
+    # a path relative to the working directory, and a folder named on the command line
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    (work / "notes.txt").write_text("one\ntwo\n")
+    (elsewhere / "more.txt").write_text("three\nfour\nfive\n")
+    program = write_program(
+        "import os, sys\nfrom toreador import data_parallel_region\n"
+        "def lines(path):\n    with open(path) as handle:\n        return len(handle.readlines())\n"
+        "paths = ['notes.txt', os.path.join(sys.argv[1], 'more.txt')]\n"
+        "print(data_parallel_region(paths, lines))\n"
+    )
+    extra = "" if mount else "mount_host_paths = false\n"
+    out = compile_docker(program, tmp_path, extra=extra)
+    got = subprocess.run(
+        [sys.executable, str(out / "Main.py"), str(elsewhere)],
+        cwd=work, env=docker_engine, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    if mount:
+        assert got.returncode == 0, got.stderr[-3000:]
+        assert got.stdout == "[2, 3]\n"
+    else:
+        assert got.returncode == 1
+        assert "FileNotFoundError" in got.stderr and "notes.txt" in got.stderr
+    assert docker_leftovers() == []

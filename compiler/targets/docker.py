@@ -53,6 +53,7 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
             ("redis_url", settings.redis_url),
             ("redis_image", settings.redis_image),
             ("queue_bound", settings.queue_bound),
+            ("mount_host_paths", settings.mount_host_paths),
             ("cpus", plan.model.cores_per_worker),
             ("memory", plan.model.memory_per_worker),
             ("app_name", f"toreador-{app}"),

@@ -12,7 +12,7 @@ class Problem:
         self.target = target
 
     def fitness(self, genome):
-        return sum(1 for a, b in zip(genome, self.target) if a == b)
+        return sum(1 for a, b in zip(genome, self.target, strict=True) if a == b)
 
 
 def mutate(genome, rng, rate=0.1):
@@ -23,7 +23,7 @@ def evolve(problem, generations, size, rng):
     population = [[rng.randint(0, 1) for _ in problem.target] for _ in range(size)]
     for generation in range(generations):
         scores = data_parallel_region(population, problem.fitness)
-        ranked = [g for _, g in sorted(zip(scores, population), key=lambda p: -p[0])]
+        ranked = [g for _, g in sorted(zip(scores, population, strict=True), key=lambda p: -p[0])]
         best = max(scores)
         print(f"generation {generation}: best {best}/{len(problem.target)}")
         if best == len(problem.target):

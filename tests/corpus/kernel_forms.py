@@ -3,6 +3,7 @@
 from functools import partial
 
 from corpus_helpers import cube
+
 from toreador import bag_of_task, data_parallel_region
 
 OFFSET = 10

@@ -6,6 +6,7 @@ import collections
 import itertools
 
 from corpus_helpers import normalise
+
 from toreador import producer_consumer
 
 

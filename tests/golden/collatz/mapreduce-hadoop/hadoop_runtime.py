@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -42,6 +43,24 @@ PROGRAM_FILES = (
     "hadoop_runtime.py",
 )
 IN_TASK = "TOREADOR_IN_TASK"  # set in mapper and reducer processes: nested regions run in place
+# The program's own modules and packages (copied beside Main.py), shipped to the tasks as one
+# archive that Mapper.py puts on sys.path: -files ships files, not folders.
+PROGRAM_ARCHIVE = "program_modules.zip"
+
+
+def program_archive(path: Path, generated: set[str]) -> Path | None:
+    """Zip the program's own modules and packages beside this file; None when there are none."""
+    modules = [p for p in sorted(HERE.glob("*.py")) if p.name not in generated]
+    packages = [p.parent for p in sorted(HERE.glob("*/__init__.py"))]
+    if not modules and not packages:
+        return None
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for module in modules:
+            archive.write(module, module.name)
+        for package in packages:
+            for file in sorted(package.rglob("*.py")):
+                archive.write(file, str(file.relative_to(HERE)))
+    return path
 
 
 class Region(NamedTuple):
@@ -341,10 +360,12 @@ class _StreamingJob:
 
     def _run_on_hadoop(self, launcher: str, jar: str) -> Iterator[str]:
         region = self.region
-        files = [
-            str(HERE / name) for name in (*PROGRAM_FILES, f"{region.shared_module}.py")
-        ]
+        shipped = (*PROGRAM_FILES, f"{region.shared_module}.py")
+        files = [str(HERE / name) for name in shipped]
         files.append(str(self.folder / "job.txt"))
+        archive = program_archive(self.folder / PROGRAM_ARCHIVE, {"Main.py", *shipped})
+        if archive is not None:
+            files.append(str(archive))
         commands = [
             [launcher, "fs", "-rm", "-r", "-f", region.input, region.output],
             [launcher, "fs", "-put", str(self.folder / "input"), region.input],

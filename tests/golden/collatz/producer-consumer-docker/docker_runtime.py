@@ -92,6 +92,7 @@ class Region(NamedTuple):
     redis_url: str = ""
     redis_image: str = "redis:7-alpine"
     queue_bound: int = 8
+    mount_host_paths: bool = True
     cpus: int = 1
     memory: str = "1g"
     app_name: str = "toreador"
@@ -740,6 +741,49 @@ def _serve_folder(folder: Path) -> Any:
     return server
 
 
+# Where the image keeps the program, and container folders a host path must not cover.
+APP = "/opt/toreador/app"
+_SYSTEM_PATHS = (
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/opt",
+    "/opt/toreador",
+    "/proc",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+    "/tmp",
+    "/home",
+    "/root",
+)
+
+
+def host_paths(cwd: str, arguments: list[str]) -> list[str]:
+    """The folders a kernel may open files in, as the sequential program would: the working
+    directory, and every existing path the command line names (a file: its folder). A path
+    inside another is covered by it; a system folder of the container is never covered."""
+    wanted = [cwd]
+    for argument in arguments:
+        candidate = argument.split("=", 1)[1] if argument.startswith("--") else argument
+        if candidate and os.path.exists(candidate):
+            path = os.path.abspath(candidate)
+            wanted.append(path if os.path.isdir(path) else os.path.dirname(path))
+    chosen: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in wanted}, key=len):
+        if path in _SYSTEM_PATHS or path.startswith(APP):
+            continue
+        if not any(path == c or path.startswith(c.rstrip("/") + "/") for c in chosen):
+            chosen.append(path)
+    return chosen
+
+
 def _is_local(host: str) -> bool:
     return (
         not host
@@ -805,6 +849,11 @@ class DockerEngine:
         ):
             signal.signal(signal.SIGTERM, _terminate)
         self.image = "" if self.external else self._build_image()
+        self.host_paths = (
+            host_paths(os.getcwd(), sys.argv[1:])
+            if self.local and not self.edge and region.mount_host_paths
+            else []
+        )
 
     # the image
     def _build_image(self) -> str:
@@ -1002,6 +1051,14 @@ class DockerEngine:
         volumes: dict[str, dict[str, str]],
     ) -> Any:
         cpus = max(1, self.settings.cpus)
+        # with the host's folders mounted, a worker runs in Main.py's working directory as
+        # the user running Main.py: it opens what that user can open, as the reference does
+        mounted = any(value["bind"] != DATA for value in volumes.values())
+        where = (
+            {"working_dir": os.getcwd(), "user": f"{os.getuid()}:{os.getgid()}"}
+            if mounted and os.getcwd() in self.host_paths
+            else {}
+        )
         try:
             container = self.client.containers.run(
                 image,
@@ -1014,6 +1071,7 @@ class DockerEngine:
                 volumes=volumes,
                 nano_cpus=cpus * 1_000_000_000,
                 mem_limit=self.settings.memory,
+                **where,
             )
         except self.docker.errors.DockerException as error:
             raise DockerEngineError(
@@ -1037,10 +1095,11 @@ class DockerEngine:
         volumes = (
             {self.volume.name: {"bind": DATA, "mode": "rw"}} if kind == "volume" else {}
         )
+        volumes.update({path: {"bind": path, "mode": "ro"} for path in self.host_paths})
         number = next(self.numbers)
         return self._start(
             self.image,
-            ["python3", "docker_worker.py"],
+            ["python3", f"{APP}/docker_worker.py"],
             f"{self.run_id}-{'item' if one_batch else 'worker'}-{number}",
             self.network_for(kind),
             environment,

@@ -26,6 +26,7 @@ REGION_COLLATZ_LENGTH_LINE_17 = Region(
     redis_url="",
     redis_image="redis:7-alpine",
     queue_bound=8,
+    mount_host_paths=True,
     cpus=1,
     memory="1g",
     app_name="toreador-many-tiny",

@@ -15,7 +15,11 @@ import os
 import sys
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+# the program's own modules and packages, shipped by hadoop_runtime as one archive
+if os.path.exists(os.path.join(HERE, "program_modules.zip")):
+    sys.path.insert(1, os.path.join(HERE, "program_modules.zip"))
 os.environ["TOREADOR_IN_TASK"] = "1"  # a nested region runs inside this task
 
 import streaming_protocol as protocol  # noqa: E402

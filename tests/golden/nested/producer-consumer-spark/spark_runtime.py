@@ -544,6 +544,11 @@ def _make_session(region: Region) -> Any:
         master = os.environ.get("TOREADOR_SPARK_MASTER") or region.master
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        if not os.environ.get("PYSPARK_PYTHON"):
+            # PySpark takes the workers' interpreter from this variable (in local mode it
+            # ignores spark.pyspark.python): without it they start `python3` from PATH, which
+            # may lack the packages of the interpreter running Main.py (a venv not activated)
+            os.environ["PYSPARK_PYTHON"] = region.python or sys.executable
         builder = SparkSession.builder
         for key, value in session_settings(region, master).items():
             builder = builder.config(key, value)
