@@ -23,6 +23,7 @@ from libcst.metadata import (
 )
 
 from .diagnostics import CompileError, Diagnostic
+from .random_state import global_random_uses
 from .scope_index import FoundCall, ScopeIndex, build_index
 from .source import SourceFile
 
@@ -94,6 +95,7 @@ class _Analysis:
         self.errors: list[Diagnostic] = []
         self.hoisted: list[Hoisted] = []
         self._direct_uses: set[int] | None = None
+        self.root_nodes: dict[int, cst.CSTNode] = {}  # a root statement: the definition used
         self.global_scope = index.global_scope
         self.deps = self._dependencies()
         self.global_names = (
@@ -176,9 +178,12 @@ class _Analysis:
         moved: set[int] = set()
         copied: set[int] = set()
         ok = True
-        stack = list(roots.items())
+        # (statement, who needs it, the definition it needs there when known)
+        stack: list[tuple[int, str, cst.CSTNode | None]] = [
+            (top, label, self.root_nodes.get(top)) for top, label in roots.items()
+        ]
         while stack:
-            top, needed_by = stack.pop()
+            top, needed_by, definition = stack.pop()
             if top in moved or top in copied:
                 continue
             kind = self.statement_kind(top)
@@ -192,22 +197,50 @@ class _Analysis:
                             dep,
                             f"the block at {self.where(self.module.body[top])} uses "
                             f"global '{name.value}'",
+                            self._definition_in(dep, name),
                         )
                     )
                 continue
             if kind != "definition":
                 ok = False
                 if report:
-                    self.error(
-                        self.module.body[top],
-                        f"{needed_by}, which {kind}; workers "
-                        "would not see it: pass the value as a replicated argument",
-                    )
+                    self._cannot_ship(top, needed_by, kind, definition)
                 continue
             moved.add(top)
             for dep, name in self.deps.get(top, {}).items():
-                stack.append((dep, f"{self._describe(top)} uses global '{name.value}'"))
+                stack.append(
+                    (
+                        dep,
+                        f"{self._describe(top)} uses global '{name.value}'",
+                        self._definition_in(dep, name),
+                    )
+                )
         return moved, copied, ok
+
+    def _cannot_ship(
+        self, top: int, needed_by: str, kind: str, definition: cst.CSTNode | None
+    ) -> None:
+        if kind.startswith("is set inside `if __name__") and definition is not None:
+            self.error(
+                definition,
+                f'{needed_by}, which is defined inside `if __name__ == "__main__":`; '
+                "workers never run that block: move the definition out of the guard, to "
+                "module level",
+            )
+            return
+        self.error(
+            self.module.body[top],
+            f"{needed_by}, which {kind}; workers "
+            "would not see it: pass the value as a replicated argument",
+        )
+
+    def _definition_in(self, top: int, name: cst.Name) -> cst.CSTNode | None:
+        """Where statement ``top`` defines the global that ``name`` reads."""
+        access = self.index.access_of.get(name)
+        for referent in access.referents if access is not None else ():
+            if isinstance(referent, Assignment) and self.index.top_of.get(referent.node) == top:
+                return referent.node
+        return None
 
     def _describe(self, top: int) -> str:
         statement = self.module.body[top]
@@ -297,7 +330,9 @@ class _Analysis:
     def _global_roots(self, referents: Iterable[object], roots: dict[int, str], label: str) -> None:
         for referent in referents:
             if isinstance(referent, Assignment) and isinstance(referent.scope, GlobalScope):
-                roots.setdefault(self.index.top_of[referent.node], label)
+                top = self.index.top_of[referent.node]
+                roots.setdefault(top, label)
+                self.root_nodes.setdefault(top, referent.node)
 
     def _single_local_function(
         self, local: Sequence[object]
@@ -390,6 +425,7 @@ class _Analysis:
         moved, copied, _ = self.closure(roots, report=True)
         if self.errors:
             raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
+        warnings += self._random_state_warnings(moved, roots, regions)
         # Every other module-level class, and every function the program uses as a value,
         # is shipped too when that changes nothing for the main program: a kernel may reach
         # it by value (a parameter, an attribute, an item, a partial), and a worker that
@@ -465,6 +501,40 @@ class _Analysis:
             warnings=tuple(warnings),
             kept_in_main=tuple(k for k in kept if self._used_as_value(k.node)),
         )
+
+    def _random_state_warnings(
+        self, moved: set[int], roots: dict[int, str], regions: list[RegionCall]
+    ) -> list[Diagnostic]:
+        """Where the code kernels run draws from a module's global random state."""
+        kernel_code: list[cst.CSTNode] = [self.module.body[top] for top in sorted(moved)]
+        kernel_code += [h.node for h in self.hoisted] + [r.kernel for r in regions]
+        hoisted_labels = {
+            id(node): f"kernel '{self._kernel_name(h.replaces)}'"
+            for h in self.hoisted
+            if isinstance(h.replaces, cst.BaseExpression)
+            for node in _walk(h.node)
+        }
+        warnings = []
+        for use in global_random_uses(kernel_code, self.index):
+            line, column = self.index.position(use.node)
+            who = (
+                hoisted_labels.get(id(use.node))
+                or roots.get(self.index.top_of.get(use.node, -1))
+                or "code that kernels run"
+            )
+            warnings.append(
+                self.source.diagnostic(
+                    f"{who} uses the global random state (`{use.name}`): each worker draws "
+                    "from its own copy, so the numbers differ from the sequential run's and "
+                    "from run to run; give each item its own generator, e.g. "
+                    "random.Random(seed) or numpy.random.default_rng(seed), with the seed "
+                    "passed as part of the item or as a replicated argument",
+                    line,
+                    column,
+                    "warning",
+                )
+            )
+        return warnings
 
     # -- optional shipping ------------------------------------------------------------------
     def _write_problems(self, moved: set[int]) -> set[Diagnostic]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 
 from .deploy_model import load_model
-from .diagnostics import ToreadorError
+from .diagnostics import CompileError, ToreadorError
 from .pipeline import compile_source, write_output
 from .source import read_source
 from .verify import verify as run_verify
@@ -54,6 +55,10 @@ def compile_command(
         typer.Option(help="Run the source and the generated Main.py; print 'equal' or a diff."),
     ] = False,
     timeout: Annotated[float | None, typer.Option(help="With --verify: seconds per run.")] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(help="Treat warnings as errors: report them, write nothing, exit 2."),
+    ] = False,
 ) -> None:
     """Compile an annotated sequential program into a parallel one for a target.
 
@@ -63,6 +68,10 @@ def compile_command(
     try:
         deploy = load_model(model)
         compiled = compile_source(read_source(source), pattern.value, target.value, deploy)
+        if strict and compiled.warnings:
+            raise CompileError(
+                [dataclasses.replace(w, severity="error") for w in compiled.warnings]
+            )
         write_output(compiled, out_dir)
     except ToreadorError as error:
         for diagnostic in error.diagnostics:

@@ -155,7 +155,7 @@ def write_output(compiled: CompiledProgram, out_dir: Path) -> list[Path]:
     for name, content in compiled.files.items():
         path = out_dir / name
         path.write_text(content, encoding="utf-8")
-        if path.suffix == ".sh":  # deployment scripts run as they are
+        if path.suffix == ".sh" or content.startswith("#!"):  # scripts run as they are
             path.chmod(0o755)
         written.append(path)
     format_python(out_dir, [p for p in written if p.suffix == ".py"])

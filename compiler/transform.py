@@ -145,10 +145,14 @@ def _hoisted_definition(name: str, node: cst.Lambda | cst.FunctionDef) -> cst.Fu
     return cst.FunctionDef(name=cst.Name(name), params=node.params, body=body)
 
 
-def _code(statements: list[Statement], rewriter: _RegionRewriter) -> str:
+def _code(statements: list[Statement], rewriter: _RegionRewriter, like: cst.Module) -> str:
+    """Statements as code, indented and ended as in the source (``like``): an indentation
+    written relative to the source's own, such as a form feed inside it, stays valid."""
     if not statements:
         return ""
-    module = cst.Module(body=[cast(Statement, s.visit(rewriter)) for s in statements])
+    module = like.with_changes(
+        body=[cast(Statement, s.visit(rewriter)) for s in statements], header=[], footer=[]
+    )
     return module.code
 
 
@@ -179,19 +183,23 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
     leading = 0
     while leading < len(body) and _is_import(body[leading]):
         leading += 1
-    main_leading = _code(body[:leading], main_rewriter)
-    main_body = _code(body[leading:], main_rewriter)
+    main_leading = _code(body[:leading], main_rewriter, module)
+    main_body = _code(body[leading:], main_rewriter, module)
     shared_rewriter = _RegionRewriter(regions, {})
     unique = {h.name: h for h in analysis.hoisted}.values()
     hoisted = [_hoisted_definition(h.name, h.node) for h in unique]
-    shared_body = _code([*shared, *hoisted], shared_rewriter)
+    shared_body = _code([*shared, *hoisted], shared_rewriter, module)
     imports = (
         sorted(main_rewriter.used)
         + [name for name in analysis.imported_by_main if name not in main_rewriter.used]
         + [h.name for h in analysis.hoisted]
     )
     header = module.header
-    main_prologue = cst.Module(body=prologue, header=header).code if (prologue or header) else ""
+    main_prologue = (
+        module.with_changes(body=prologue, header=header, footer=[]).code
+        if (prologue or header)
+        else ""
+    )
     future = [s for i, s in enumerate(module.body) if i in analysis.future_imports]
     return TransformedProgram(
         main_prologue=main_prologue,
@@ -200,6 +208,8 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
         main_imports=tuple(dict.fromkeys(imports)),
         uses_runtime=bool(main_rewriter.used),
         shared_uses_runtime=bool(shared_rewriter.used),
-        shared_prologue=cst.Module(body=future).code if future else "",
+        shared_prologue=module.with_changes(body=future, header=[], footer=[]).code
+        if future
+        else "",
         shared_body=shared_body,
     )

@@ -91,3 +91,150 @@ def test_bad_model_is_reported_with_its_line(tmp_path: Path) -> None:
     assert result.stderr.startswith(
         "m.toml:3:1: error: [spark] unknown key 'mastr' (did you mean 'master'?)"
     )
+
+
+RANDOM_PROGRAM = """\
+import random
+import numpy as np
+from random import randint
+from toreador import data_parallel_region
+
+random.seed(1)
+
+
+def noisy(x):
+    return x + random.random()
+
+
+def seeded(x, seed):
+    rng = random.Random(seed + x)
+    return rng.random() + np.random.default_rng(x).random()
+
+
+def legacy(x):
+    return np.random.rand() + randint(0, 3)
+
+
+print(data_parallel_region([1, 2], noisy))
+print(data_parallel_region([1, 2], seeded, 7))
+print(data_parallel_region([1, 2], legacy))
+print(data_parallel_region([1, 2], lambda x: random.choice([x, 2 * x])))
+print(random.random())
+"""
+
+
+def test_global_random_state_in_kernels_is_a_located_warning(tmp_path: Path) -> None:
+    (tmp_path / "program.py").write_text(RANDOM_PROGRAM)
+    result = run_cli("program.py", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    heads = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert [h.split(": warning: ")[0] for h in heads] == [
+        "program.py:10:16",
+        "program.py:19:12",
+        "program.py:19:31",
+        "program.py:25:46",
+    ]
+    assert "kernel 'noisy' uses the global random state (`random.random`)" in heads[0]
+    assert "(`numpy.random.rand`)" in heads[1] and "(`random.randint`)" in heads[2]
+    assert "kernel '<lambda at line 25>'" in heads[3]
+    assert "random.Random(seed)" in heads[0]  # the fix is named
+    assert (tmp_path / "out" / "Main.py").exists()
+
+
+def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
+    (tmp_path / "program.py").write_text(RANDOM_PROGRAM)
+    result = run_cli("program.py", "-o", "out", "--strict", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("program.py:10:16: error: kernel 'noisy' uses the global")
+    assert ": warning: " not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_strict_compiles_a_program_without_warnings(tmp_path: Path) -> None:
+    (tmp_path / "program.py").write_text(
+        "import random\nfrom toreador import data_parallel_region\n"
+        "def draw(seed):\n    return random.Random(seed).random()\n"
+        "print(data_parallel_region([1, 2], draw))\n"
+    )
+    result = run_cli("program.py", "-o", "out", "--strict", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+
+
+def test_a_function_passed_as_value_that_must_stay_in_main_is_named_for_hadoop(
+    tmp_path: Path,
+) -> None:
+    # `square` needs a global computed by code: shipping it would compute it again in the
+    # workers; the hadoop workers then cannot find it, so the compiler says so, located
+    (tmp_path / "program.py").write_text(
+        "import sys\nfrom toreador import data_parallel_region\n"
+        "FACTOR = len(sys.argv)\n"
+        "def square(x):\n    return x * x * FACTOR\n"
+        "def run(kernel):\n    return data_parallel_region([1, 2, 3], kernel)\n"
+        "print(run(square))\n"
+    )
+    result = run_cli("program.py", "-o", "out", "--target", "hadoop", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(
+        "program.py:4:5: warning: function 'square' stays in Main.py (it needs the global set "
+        "at line 3 by code that workers would run again), and the program passes it as a "
+        "value: if it reaches a region, hadoop workers cannot find it"
+    ), result.stderr
+    local = run_cli("program.py", "-o", "out-local", cwd=tmp_path)
+    assert "warning" not in local.stderr  # forked local workers see Main.py's definitions
+
+
+@pytest.mark.parametrize(
+    ("text", "first_line", "caret_line"),
+    [
+        pytest.param(
+            "from toreador import data_parallel_region\n"
+            'if __name__ == "__main__":\n'
+            "    def work(x):\n        return x + 1\n"
+            "    print(data_parallel_region([1, 2], work))\n",
+            "program.py:3:5: error: kernel 'work', which is defined inside "
+            '`if __name__ == "__main__":`; workers never run that block: move the definition '
+            "out of the guard, to module level",
+            "    def work(x):",
+            id="kernel",
+        ),
+        pytest.param(
+            "from toreador import data_parallel_region\n"
+            "def work(x):\n    return helper(x)\n"
+            'if __name__ == "__main__":\n'
+            "    @staticmethod\n    def helper(x):\n        return x + 1\n"
+            "    print(data_parallel_region([1, 2], work))\n",
+            "program.py:6:5: error: function 'work' uses global 'helper', which is defined "
+            'inside `if __name__ == "__main__":`',
+            "    def helper(x):",
+            id="what-a-kernel-needs",
+        ),
+    ],
+)
+def test_a_definition_inside_the_main_guard_is_pointed_at(
+    text: str, first_line: str, caret_line: str, tmp_path: Path
+) -> None:
+    (tmp_path / "program.py").write_text(text)
+    result = run_cli("program.py", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(first_line), result.stderr
+    assert lines[1] == "    " + caret_line
+    assert lines[2] == "        ^"
+    assert "replicated argument" not in result.stderr
+
+
+def test_a_shebang_line_stays_the_first_line(tmp_path: Path) -> None:
+    (tmp_path / "program.py").write_text(
+        "#!/usr/bin/env python3\n# a comment\nfrom toreador import data_parallel_region\n"
+        "def work(x):\n    return x + 1\nprint(data_parallel_region([1, 2], work))\n"
+    )
+    result = run_cli("program.py", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    main = tmp_path / "out" / "Main.py"
+    lines = main.read_text().splitlines()
+    assert lines[0] == "#!/usr/bin/env python3"
+    assert lines[1].startswith("# Generated by toreador")
+    assert "# a comment" in lines
+    assert lines.count("#!/usr/bin/env python3") == 1
+    assert main.stat().st_mode & 0o111  # runnable as ./Main.py, as the source was meant to be

@@ -4,13 +4,16 @@ Each compiles cleanly or is refused with a CompileError (a diagnostic, exit 2 in
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toreador.compiler import compile_source
+from toreador.compiler import compile_source, write_output
 from toreador.compiler.deploy_model import DeployModel
 from toreador.compiler.diagnostics import CompileError
 from toreador.compiler.source import source_from_bytes
@@ -57,3 +60,31 @@ def test_programs_with_regions_never_crash_the_compiler(
     names = [line.split("(")[0][4:] for line in program.splitlines() if line.startswith("def ")]
     kernel = names[0] if names else "str"
     try_compile(PRELUDE + program + "\n" + call.format(name=kernel), target)
+
+
+# Found by the fuzzer: a form feed inside an indentation. Python resets its column count at
+# the form feed, so the indentation is only valid relative to the source's own; Main.py once
+# failed to parse with TabError.
+FORM_FEED = "def A():\n try:# type: ignore\n \x0c\t pass\n finally:\n  pass\n"
+FORM_FEED_REGION = (
+    PRELUDE + "def k(v):\n try:\n \x0c\t return v + 1\n finally:\n  pass\nprint(dpr([1, 2], k))\n"
+)
+
+
+@pytest.mark.parametrize("target", ["local", "hadoop", "spark", "docker"])
+@pytest.mark.parametrize("text", [FORM_FEED, FORM_FEED_REGION], ids=["plain", "region"])
+def test_a_form_feed_inside_indentation_compiles_for_every_target(
+    text: str, target: str, tmp_path: Path
+) -> None:
+    try_compile(text, target)
+    source = source_from_bytes(text.encode(), tmp_path / "fuzz.py", "fuzz.py")
+    compiled = compile_source(source, "auto", target, DeployModel())
+    write_output(compiled, tmp_path / "out")  # formats with ruff, which parses each file
+    for path in (tmp_path / "out").glob("*.py"):
+        compile(path.read_text(), str(path), "exec")
+    if target == "local":
+        got = subprocess.run(
+            [sys.executable, str(tmp_path / "out" / "Main.py")],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert got.returncode == 0 and got.stdout == ("[2, 3]\n" if "dpr" in text else "")

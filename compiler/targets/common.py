@@ -48,12 +48,19 @@ def program_files(
 ) -> dict[str, str]:
     """Main.py (always) and the shared module (when there are regions)."""
     header = header_for(plan)
+    # a `#!` line works only as the first line: it stays there, above the generated header
+    prologue = program.main_prologue.rstrip("\n")
+    shebang = ""
+    if prologue.startswith("#!"):
+        shebang, _, prologue = prologue.partition("\n")
+        shebang += "\n"
     files = {
         "Main.py": render_skeleton(
             "common/Main.py.j2",
             {
-                "header": header("The program itself; run it as you would run the source."),
-                "prologue": program.main_prologue.rstrip("\n"),
+                "header": shebang
+                + header("The program itself; run it as you would run the source."),
+                "prologue": prologue.strip("\n"),
                 "leading_imports": program.main_leading_imports.rstrip("\n"),
                 "uses_runtime": program.uses_runtime,
                 "runtime_module": runtime_module,
