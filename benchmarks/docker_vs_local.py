@@ -10,7 +10,7 @@ engines record it with TOREADOR_TIMINGS; total: the whole run. The docker runs a
 warm (image built and cached by a first, cold run, also reported), with one container per
 gateway (the default, as the original study deployed it) and with the gateways sent to the
 two long-lived worker containers (container_per_outer_item = false). Every run's stdout must
-equal the sequential reference's.
+equal the sequential reference's. Each side reports the median and the slowest of its runs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT
+from common import ROOT, Samples
 
 sys.path.insert(0, str(ROOT))
 
@@ -111,17 +111,18 @@ def main() -> int:
                 first, total, out = timed(script, data, env, folder)
                 assert out == reference, f"{name} output differs from the sequential reference"
                 results[name].append((first, total))
-        best = {name: (min(r[0] for r in runs), min(r[1] for r in runs)) for name, runs in
-                results.items()}  # fmt: skip
+        first = {name: Samples([r[0] for r in runs]) for name, runs in results.items()}
+        total = {name: Samples([r[1] for r in runs]) for name, runs in results.items()}
         print(f"docker cold (image build included): first result {cold_first:.2f} s, "
               f"total {cold_total:.2f} s")  # fmt: skip
         for name in scripts:
-            print(f"{name:11s} best of {options.repeat}: first result {best[name][0]:.2f} s, "
-                  f"total {best[name][1]:.2f} s")  # fmt: skip
+            print(f"{name:11s} {options.repeat} runs: first result {first[name]}; "
+                  f"total {total[name]}")  # fmt: skip
         for name in ("docker", "docker-pool"):
             print(
-                f"{name} / local: first result {best[name][0] / best['local'][0]:.2f}x, "
-                f"total {best[name][1] / best['local'][1]:.2f}x"
+                f"{name} / local, medians: first result "
+                f"{first[name].median / first['local'].median:.2f}x, "
+                f"total {total[name].median / total['local'].median:.2f}x"
             )
     finally:
         if engine is not None:

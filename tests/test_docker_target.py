@@ -417,3 +417,35 @@ def test_kernels_open_files_by_the_paths_main_py_sees(
         assert got.returncode == 1
         assert "FileNotFoundError" in got.stderr and "notes.txt" in got.stderr
     assert docker_leftovers() == []
+
+
+def test_the_host_paths_given_to_containers(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    out = compile_docker(
+        write_program("from toreador import data_parallel_region\nprint(data_parallel_region([1], abs))\n"),
+        tmp_path,
+    )  # fmt: skip
+    spec = importlib.util.spec_from_file_location("docker_runtime_paths", out / "docker_runtime.py")
+    assert spec is not None and spec.loader is not None
+    runtime = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(out))
+    try:
+        spec.loader.exec_module(runtime)
+    finally:
+        sys.path.remove(str(out))
+    work, data = tmp_path / "work", tmp_path / "data"
+    (work / "inner").mkdir(parents=True)
+    data.mkdir()
+    (data / "homes.parquet").write_text("")
+    arguments = [
+        "--start",  # a flag alone
+        f"--json={data / 'homes.parquet'}",  # a path after '='
+        str(work / "inner"),  # inside the working directory: covered by it
+        str(tmp_path / "missing.txt"),  # does not exist: nothing to mount
+        "/",
+        "/tmp",
+        "-v",
+    ]
+    assert runtime.host_paths(str(work), arguments) == [str(data), str(work)]
+    assert runtime.host_paths("/", []) == []  # never the container's own folders

@@ -771,12 +771,14 @@ def host_paths(cwd: str, arguments: list[str]) -> list[str]:
     inside another is covered by it; a system folder of the container is never covered."""
     wanted = [cwd]
     for argument in arguments:
-        candidate = argument.split("=", 1)[1] if argument.startswith("--") else argument
+        candidate = argument.partition("=")[2] if argument.startswith("-") else argument
         if candidate and os.path.exists(candidate):
             path = os.path.abspath(candidate)
             wanted.append(path if os.path.isdir(path) else os.path.dirname(path))
     chosen: list[str] = []
-    for path in sorted({os.path.realpath(p) for p in wanted}, key=len):
+    for path in sorted(
+        {os.path.realpath(p) for p in wanted}, key=lambda p: (len(p), p)
+    ):
         if path in _SYSTEM_PATHS or path.startswith(APP):
             continue
         if not any(path == c or path.startswith(c.rstrip("/") + "/") for c in chosen):
