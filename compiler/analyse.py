@@ -24,7 +24,7 @@ from libcst.metadata import (
 
 from .diagnostics import CompileError, Diagnostic
 from .random_state import global_random_uses
-from .scope_index import FoundCall, ScopeIndex, build_index
+from .scope_index import FoundCall, ScopeIndex, build_index, walk
 from .source import SourceFile
 
 KEYWORDS = {
@@ -163,7 +163,7 @@ class _Analysis:
     def _only_definitions(self, node: cst.CSTNode) -> bool:
         """Blocks such as `try: import x / except ImportError: x = None` are definitions."""
         plain = (cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Pass)
-        for child in _walk(node):
+        for child in walk(node):
             if isinstance(child, cst.SimpleStatementLine) and not all(
                 isinstance(s, plain) for s in child.body
             ):
@@ -221,12 +221,19 @@ class _Analysis:
         self, top: int, needed_by: str, kind: str, definition: cst.CSTNode | None
     ) -> None:
         if kind.startswith("is set inside `if __name__") and definition is not None:
-            self.error(
-                definition,
-                f'{needed_by}, which is defined inside `if __name__ == "__main__":`; '
-                "workers never run that block: move the definition out of the guard, to "
-                "module level",
-            )
+            if isinstance(definition, cst.FunctionDef | cst.ClassDef):
+                self.error(
+                    definition,
+                    f'{needed_by}, which is defined inside `if __name__ == "__main__":`; '
+                    "workers never run that block: move the definition out of the guard, to "
+                    "module level",
+                )
+            else:  # a value, often computed from the command line: it travels with the call
+                self.error(
+                    definition,
+                    f'{needed_by}, which is set inside `if __name__ == "__main__":`; workers '
+                    "never run that block: pass the value as a replicated argument",
+                )
             return
         self.error(
             self.module.body[top],
@@ -349,7 +356,7 @@ class _Analysis:
         top = self.index.top_of.get(target, -1)
         if top < 0:
             return None
-        for node in _walk(self.module.body[top]):
+        for node in walk(self.module.body[top]):
             if isinstance(node, cst.Assign) and any(t.target is target for t in node.targets):
                 return node.value
         return None
@@ -361,7 +368,7 @@ class _Analysis:
         roots: dict[int, str],
         label: str,
     ) -> None:
-        inside = {id(n) for n in _walk(definition)}
+        inside = {id(n) for n in walk(definition)}
         captured: list[tuple[cst.Name, object]] = []
         for name in _names_in(definition):
             access = self.index.access_of.get(name)
@@ -512,7 +519,7 @@ class _Analysis:
             id(node): f"kernel '{self._kernel_name(h.replaces)}'"
             for h in self.hoisted
             if isinstance(h.replaces, cst.BaseExpression)
-            for node in _walk(h.node)
+            for node in walk(h.node)
         }
         warnings = []
         for use in global_random_uses(kernel_code, self.index):
@@ -568,7 +575,7 @@ class _Analysis:
         added = extra_moved - moved
         for needed in sorted(added):
             statement = self.module.body[needed]
-            attributes = {id(n.attr) for n in _walk(statement) if isinstance(n, cst.Attribute)}
+            attributes = {id(n.attr) for n in walk(statement) if isinstance(n, cst.Attribute)}
             identity = [
                 n.value
                 for n in _names_in(statement)
@@ -613,7 +620,7 @@ class _Analysis:
         if self._direct_uses is None:  # called, or an attribute read (Cls.method(...))
             self._direct_uses = {
                 id(child.func if isinstance(child, cst.Call) else child.value)
-                for child in _walk(self.module)
+                for child in walk(self.module)
                 if isinstance(child, cst.Call | cst.Attribute)
             }
         return id(name) in self._direct_uses
@@ -623,7 +630,7 @@ class _Analysis:
         need not import them any more (names never used at all are left alone)."""
         if self.global_scope is None:
             return frozenset()
-        hoisted_nodes = {id(n) for h in self.hoisted for n in _walk(h.node)}
+        hoisted_nodes = {id(n) for h in self.hoisted for n in walk(h.node)}
         names = set()
         for assignment in self.global_scope.assignments:
             if not isinstance(assignment, ImportAssignment) or not assignment.references:
@@ -636,7 +643,7 @@ class _Analysis:
         return frozenset(names)
 
     def _in_hoisted(self, region: RegionCall) -> bool:
-        return any(any(n is region.node for n in _walk(h.node)) for h in self.hoisted)
+        return any(any(n is region.node for n in walk(h.node)) for h in self.hoisted)
 
     def _names_defined(self, moved: set[int], still_used: bool = False) -> tuple[str, ...]:
         """Names defined by moved statements (with ``still_used``: only those that the code
@@ -769,7 +776,7 @@ def _constant_definition(statement: cst.CSTNode, module: cst.Module) -> bool:
     ``sys`` or ``os`` (argv and the environment differ in a worker)."""
     if _is_import_line(statement):
         return True
-    for node in _walk(statement):
+    for node in walk(statement):
         if isinstance(node, cst.Call):
             if module.code_for_node(node.func).strip() not in _CONSTANT_CALLS:
                 return False
@@ -788,16 +795,8 @@ def _is_import_line(statement: cst.CSTNode) -> bool:
     )
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
-
-
 def _names_in(node: cst.CSTNode) -> Iterator[cst.Name]:
-    return (n for n in _walk(node) if isinstance(n, cst.Name))
+    return (n for n in walk(node) if isinstance(n, cst.Name))
 
 
 def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:

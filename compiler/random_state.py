@@ -9,12 +9,12 @@ and what to write instead. Read-only, like the rest of the analysis.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import libcst as cst
 
-from .scope_index import ScopeIndex
+from .scope_index import ScopeIndex, walk
 
 # The functions of the stdlib `random` module that draw from (or reset) its hidden instance.
 RANDOM_FUNCTIONS = frozenset(
@@ -85,7 +85,7 @@ def global_random_uses(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[
     """The uses in ``nodes`` (and below them), each reported once, in source order."""
     found: dict[int, RandomUse] = {}
     for root in nodes:
-        for node in _walk(root):
+        for node in walk(root):
             if not isinstance(node, cst.Name | cst.Attribute):
                 continue
             base: cst.BaseExpression = node
@@ -98,11 +98,3 @@ def global_random_uses(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[
                 if global_random_name(qualified.name):
                     found.setdefault(id(node), RandomUse(node, qualified.name))
     return sorted(found.values(), key=lambda use: index.position(use.node))
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)

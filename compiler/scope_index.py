@@ -7,6 +7,7 @@ that mutate a global in place. Built once, then only read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -207,3 +208,12 @@ def build_index(wrapper: cst.MetadataWrapper) -> ScopeIndex:
     wrapper.visit(_Indexer(index))
     index.calls.sort(key=lambda found: index.position(found.node))
     return index
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node below ``node`` (itself included), without metadata: for read-only scans."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)

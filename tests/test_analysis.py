@@ -196,8 +196,9 @@ REFUSED = [
         "from toreador import data_parallel_region\n"
         "def f(x): return x * FACTOR\n"
         "if __name__ == '__main__':\n    FACTOR = 2\n    data_parallel_region([1], f)\n",
-        (3, 1),
-        "which is set inside `if __name__",
+        (4, 5),  # at the value's assignment, not the `if`
+        'which is set inside `if __name__ == "__main__":`; workers never run that block: '
+        "pass the value as a replicated argument",
         id="set-in-main-guard",
     ),
     pytest.param(
@@ -248,3 +249,45 @@ def test_conditional_import_blocks_are_copied_not_moved() -> None:
     )
     assert analysis.moved_names == ("f",)
     assert {analysis.module.body[i].__class__.__name__ for i in analysis.copied} >= {"Try"}
+
+
+PASSED_BY_VALUE = (
+    "import functools, sys\nfrom toreador import data_parallel_region\n"
+    "K = 3\nLIMITS = frozenset({1, 2})\nARGC = len(sys.argv)\n"
+    "def run(kernel): return data_parallel_region([1], kernel)\n"
+    "def plain(x): return x * K\n"
+    "def with_constant(x): return x in LIMITS\n"
+    "def with_argv(x): return x * ARGC\n"
+    "def named(x): return __name__\n"
+    "@functools.lru_cache\ndef cached(x): return x\n"
+    "@register\ndef registered(x): return x\n"
+    "def only_called(x): return x\n"
+    "run(plain)\nrun(with_constant)\nrun(with_argv)\nrun(named)\nrun(cached)\n"
+    "run(registered)\nonly_called(1)\n"
+)
+
+
+def test_functions_passed_as_values_ship_when_nothing_changes_for_main() -> None:
+    _, analysis = analyse(PASSED_BY_VALUE)
+    shipped = set(analysis.moved_names)
+    assert {"plain", "K", "with_constant", "LIMITS", "cached"} <= shipped
+    # kept in Main.py: a global computed by code, the module's identity, a decorator that
+    # may act at import, and a function never used as a value (nothing can pickle it)
+    assert not shipped & {"with_argv", "ARGC", "named", "registered", "only_called", "run"}
+    kept = {k.name: (k.line, k.reason) for k in analysis.kept_in_main}
+    assert kept == {
+        "with_argv": (9, "it needs the global set at line 5 by code that workers would run again"),
+        "named": (10, "function 'named' reads `__name__`"),
+        "registered": (14, "its decorator may act when the module is imported"),
+    }
+
+
+def test_a_region_in_a_shipped_function_still_runs_from_main() -> None:
+    _, analysis = analyse(
+        "from toreador import data_parallel_region\n"
+        "def work(x): return x\n"
+        "def run(kernel): return data_parallel_region([1], kernel)\n"
+        "hooks = [run]\nhooks[0](work)\n"
+    )
+    assert "run" in analysis.moved_names  # used as a value: shipped
+    assert [r.nested for r in analysis.regions] == [False]  # not inside a kernel

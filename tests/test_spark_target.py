@@ -6,13 +6,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from toreador.compiler.deploy_model import load_model
 
-from .helpers import EXAMPLES, compile_for_session, compile_into, run_in_session, run_script
+from .helpers import (
+    EXAMPLES,
+    compile_for_session,
+    compile_into,
+    run_as_user,
+    run_in_session,
+    run_script,
+)
 from .test_end_to_end import CASES, reference
 
 PATTERNS = ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"]
@@ -283,3 +291,20 @@ def test_the_failing_items_position_is_exact(
     got = run_in_session(out / "Main.py")
     assert got.returncode == 1
     assert f"failed on item {failing}: {failing}" in got.stderr
+
+
+def test_a_pandas_kernel_runs_as_a_user_runs_it(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the venv not activated, no PYSPARK_PYTHON: executors must still run the interpreter of
+    # Main.py (its packages), not `python3` from PATH; they report which one they ran
+    program = write_program(
+        "import sys\nfrom toreador import data_parallel_region\n"
+        "def total(n):\n    import pandas as pd\n"
+        "    return int(pd.DataFrame({'x': range(n)})['x'].sum()), sys.executable\n"
+        "results = data_parallel_region([3, 4, 5], total)\n"
+        "print([value for value, _ in results])\n"
+        "print(sorted({python for _, python in results}))\n"
+    )
+    out = compile_into(program, tmp_path / "out", target="spark")
+    got = run_as_user(out / "Main.py", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == f"[3, 6, 10]\n{[sys.executable]}\n"

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from mtbf_example.generate import generate
-from tests.helpers import ROOT, compile_for_session, compile_into, run_in_session, run_script
+from tests.helpers import (
+    ROOT,
+    compile_for_session,
+    compile_into,
+    run_as_user,
+    run_in_session,
+    run_script,
+)
 
 from .helpers import run_module
 
@@ -77,6 +84,19 @@ def test_flagship_on_spark_prints_the_same_report(
         assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
         assert compiled.stdout == reference.stdout
         assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text()
+
+
+def test_flagship_on_spark_as_a_user_runs_it(data: Path, tmp_path: Path) -> None:
+    """`.venv/bin/python OUT/Main.py DATA` from a shell without the venv activated, with no
+    Spark variable set: its own JVM, and executors that must import the flagship's package
+    (they once started `python3` from PATH, without it)."""
+    pytest.importorskip("pyspark")
+    out = compile_into(FLAGSHIP, tmp_path / "out", "auto", "spark")
+    for arguments in ARGUMENT_SETS:
+        reference = run_script(FLAGSHIP, str(data), *arguments)
+        compiled = run_as_user(out / "Main.py", str(data), *arguments, cwd=tmp_path)
+        assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+        assert compiled.stdout == reference.stdout
 
 
 def test_flagship_errors_match(data: Path, tmp_path: Path) -> None:
