@@ -94,7 +94,10 @@ class _Indexer(cst.CSTVisitor):
             self.current_top = top
         index = self.index
         index.top_of[node] = self.current_top
-        index.positions[node] = self.get_metadata(PositionProvider, node)
+        # libcst gives no position to a few whitespace nodes (inside `case {}:`): skip them
+        position = self.get_metadata(PositionProvider, node, None)
+        if position is not None:
+            index.positions[node] = position
         scope = self.get_metadata(ScopeProvider, node, None)
         if scope is not None:
             self.scopes.add(scope)

@@ -284,3 +284,20 @@ def test_a_regions_end_is_prompt(write_program, tmp_path: Path) -> None:  # type
     assert times["slowest"] < 0.5, times
     overhead = times["spent"] - times["alone"] / 2
     assert overhead < 2.0, f"{overhead:.2f} s of engine overhead for 200 regions: {times}"
+
+
+def test_an_exception_that_cannot_travel_is_named_with_its_item(
+    write_program, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import threading\nfrom toreador import data_parallel_region\n"
+        "def lock_for(x):\n    if x == 1:\n"
+        "        raise ValueError('no lock for you', threading.Lock())\n    return x\n"
+        "print(data_parallel_region([0, 1, 2], lock_for))\n"
+    )
+    out = compile_into(program, tmp_path / "out")
+    got = run_script(out / "Main.py")
+    assert got.returncode == 1
+    assert "RuntimeError: ValueError: ('no lock for you', <unlocked _thread.lock" in got.stderr
+    assert "the kernel raised ValueError, which cannot be sent to the main program" in got.stderr
+    assert "failed on item 1: 1" in got.stderr

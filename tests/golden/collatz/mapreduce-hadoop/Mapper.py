@@ -23,7 +23,7 @@ if os.path.exists(os.path.join(HERE, "program_modules.zip")):
 os.environ["TOREADOR_IN_TASK"] = "1"  # a nested region runs inside this task
 
 import streaming_protocol as protocol  # noqa: E402
-from hadoop_runtime import OutputRecorder, picklable, short_repr  # noqa: E402
+from hadoop_runtime import OutputRecorder, picklable, portable, short_repr  # noqa: E402
 
 
 def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
@@ -39,7 +39,7 @@ def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
             return (
                 "failed",
                 offset,
-                error,
+                portable(error),
                 printed.take(),
                 short_repr(item),
                 traceback.format_exc(),

@@ -148,6 +148,52 @@ def picklable(value: Any) -> bool:
     return True
 
 
+class PortableError:
+    """A kernel's exception that pickle cannot rebuild as it is (its ``__init__`` takes other
+    arguments than the ``args`` it passes on, say): its class, args and attributes travel, and
+    the main program rebuilds it without calling ``__init__``, so the program's own ``except``
+    clauses catch it and it reads as the sequential run's."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.cls, self.args, self.state = type(error), error.args, dict(vars(error))
+
+    def rebuild(self) -> BaseException:
+        error: BaseException = self.cls.__new__(self.cls)
+        error.args = self.args
+        error.__dict__.update(self.state)
+        return error
+
+
+def portable(error: BaseException) -> BaseException | PortableError:
+    """What a worker sends for a kernel's exception: the exception itself when it survives
+    pickling, else a PortableError, else (its class or arguments cannot travel at all) a
+    RuntimeError with its text and a note saying why."""
+    try:
+        pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))
+        return error
+    except Exception as problem:
+        reason = problem
+    candidate = PortableError(error)
+    try:
+        copy = pickle.loads(pickle.dumps(candidate, protocol=pickle.HIGHEST_PROTOCOL))
+        copy.rebuild()
+        return candidate
+    except Exception:
+        pass
+    fallback = RuntimeError(f"{type(error).__qualname__}: {error}")
+    fallback.add_note(
+        f"toreador: the kernel raised {type(error).__qualname__}, which cannot be sent to the "
+        f"main program ({type(reason).__name__}: {reason}); it is raised as a RuntimeError "
+        "with its text"
+    )
+    return fallback
+
+
+def received(error: Any) -> Any:
+    """The kernel's exception as the main program raises it (see ``portable``)."""
+    return error.rebuild() if isinstance(error, PortableError) else error
+
+
 class OutputRecorder(io.TextIOBase):
     """Stands in for sys.stdout and files each write under the item being processed: the
     offset set last, or, while following a batch's list of values, the item after the last
@@ -339,15 +385,6 @@ def pickled_outcome(message: tuple[Any, ...], items: Sequence[Any]) -> bytes:
         return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def portable(error: BaseException) -> BaseException:
-    """The exception itself when it survives pickling, else a RuntimeError with its text."""
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
-
-
 def emit_outcome(
     region: Any,
     message: tuple[Any, ...],
@@ -369,6 +406,7 @@ def emit_outcome(
         merge(ordered, values)
         return
     _, _, offset, item_repr, error, remote_traceback, outputs = message
+    error = received(error)
     for earlier in range(offset + 1):
         if feed is not None:
             feed.write_output(start + earlier)
