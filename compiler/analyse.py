@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from .diagnostics import CompileError, Diagnostic
-from .random_state import global_random_uses
+from .kernel_hazards import hazards
 from .scope_index import FoundCall, ScopeIndex, build_index, walk
 from .source import SourceFile
 
@@ -432,7 +432,7 @@ class _Analysis:
         moved, copied, _ = self.closure(roots, report=True)
         if self.errors:
             raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
-        warnings += self._random_state_warnings(moved, roots, regions)
+        warnings += self._hazard_warnings(moved, roots, regions)
         # Every other module-level class, and every function the program uses as a value,
         # is shipped too when that changes nothing for the main program: a kernel may reach
         # it by value (a parameter, an attribute, an item, a partial), and a worker that
@@ -509,38 +509,37 @@ class _Analysis:
             kept_in_main=tuple(k for k in kept if self._used_as_value(k.node)),
         )
 
-    def _random_state_warnings(
+    def _hazard_warnings(
         self, moved: set[int], roots: dict[int, str], regions: list[RegionCall]
     ) -> list[Diagnostic]:
-        """Where the code kernels run draws from a module's global random state."""
-        kernel_code: list[cst.CSTNode] = [self.module.body[top] for top in sorted(moved)]
-        kernel_code += [h.node for h in self.hoisted] + [r.kernel for r in regions]
+        """Where the code kernels run uses what no worker can give it as the sequential run
+        did: global random state, standard input, the module's identity (kernel_hazards)."""
+        shipped: list[cst.CSTNode] = [self.module.body[top] for top in sorted(moved)]
+        shipped += [h.node for h in self.hoisted]
         hoisted_labels = {
             id(node): f"kernel '{self._kernel_name(h.replaces)}'"
             for h in self.hoisted
             if isinstance(h.replaces, cst.BaseExpression)
             for node in walk(h.node)
         }
+        for region in regions:  # the kernel expression itself, e.g. `input`
+            for node in walk(region.kernel):
+                hoisted_labels.setdefault(id(node), f"kernel '{region.kernel_name}'")
+        found = hazards([*shipped, *(r.kernel for r in regions)], self.index)
+        in_shipped = {id(n) for root in shipped for n in walk(root)}
         warnings = []
-        for use in global_random_uses(kernel_code, self.index):
+        for use in found:
+            if use.kind == "identity" and id(use.node) not in in_shipped:
+                continue  # evaluated in Main.py, where it reads as in the source
             line, column = self.index.position(use.node)
             who = (
                 hoisted_labels.get(id(use.node))
                 or roots.get(self.index.top_of.get(use.node, -1))
                 or "code that kernels run"
             )
-            warnings.append(
-                self.source.diagnostic(
-                    f"{who} uses the global random state (`{use.name}`): each worker draws "
-                    "from its own copy, so the numbers differ from the sequential run's and "
-                    "from run to run; give each item its own generator, e.g. "
-                    "random.Random(seed) or numpy.random.default_rng(seed), with the seed "
-                    "passed as part of the item or as a replicated argument",
-                    line,
-                    column,
-                    "warning",
-                )
-            )
+            shown = use.name.removeprefix("builtins.")
+            message = f"{who} {_HAZARDS[use.kind](shown)}"
+            warnings.append(self.source.diagnostic(message, line, column, "warning"))
         return warnings
 
     # -- optional shipping ------------------------------------------------------------------
@@ -718,6 +717,24 @@ class _Analysis:
                 )
 
 
+_HAZARDS = {
+    "random": lambda name: (
+        f"uses the global random state (`{name}`): each worker draws from its own copy, so "
+        "the numbers differ from the sequential run's and from run to run; give each item "
+        "its own generator, e.g. random.Random(seed) or numpy.random.default_rng(seed), with "
+        "the seed passed as part of the item or as a replicated argument"
+    ),
+    "stdin": lambda name: (
+        f"reads standard input (`{name}`), which workers do not have (they meet its end at "
+        "once); read it in the main program and pass what was read as items or as a "
+        "replicated argument"
+    ),
+    "identity": lambda name: (
+        f"reads `{name}`, which where kernels run names the generated shared module, not "
+        "the program's own (`__main__`, the source file); pass the value as a replicated "
+        "argument if the kernel needs it"
+    ),
+}
 _MODULE_IDENTITY = frozenset({"__name__", "__file__", "__spec__", "__loader__", "__package__"})
 # Decorators known to act only on the function they wrap.
 _PURE_DECORATORS = frozenset(

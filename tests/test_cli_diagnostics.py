@@ -238,3 +238,38 @@ def test_a_shebang_line_stays_the_first_line(tmp_path: Path) -> None:
     assert "# a comment" in lines
     assert lines.count("#!/usr/bin/env python3") == 1
     assert main.stat().st_mode & 0o111  # runnable as ./Main.py, as the source was meant to be
+
+
+HAZARD_PROGRAM = """\
+import sys
+from toreador import data_parallel_region, producer_consumer
+
+
+def who(x):
+    return __name__, x
+
+
+def ask(x):
+    return sys.stdin.readline() + str(x)
+
+
+print(data_parallel_region([1, 2], who))
+print(producer_consumer(iter(["a? "]), input))
+print(data_parallel_region([1, 2], ask))
+print(data_parallel_region([1, 2], print, __name__))
+"""
+
+
+def test_stdin_and_module_identity_in_kernels_are_located_warnings(tmp_path: Path) -> None:
+    (tmp_path / "program.py").write_text(HAZARD_PROGRAM)
+    result = run_cli("program.py", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    heads = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert [h.split(": warning: ")[0] for h in heads] == [
+        "program.py:6:12",
+        "program.py:10:12",
+        "program.py:14:40",
+    ]  # not line 16: a replicated `__name__` is evaluated in Main.py, as in the source
+    assert "kernel 'who' reads `__name__`, which where kernels run names the generated" in heads[0]
+    assert "kernel 'ask' reads standard input (`sys.stdin`), which workers do not have" in heads[1]
+    assert "kernel 'input' reads standard input (`input`)" in heads[2]

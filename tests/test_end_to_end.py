@@ -301,3 +301,13 @@ def test_an_exception_that_cannot_travel_is_named_with_its_item(
     assert "RuntimeError: ValueError: ('no lock for you', <unlocked _thread.lock" in got.stderr
     assert "the kernel raised ValueError, which cannot be sent to the main program" in got.stderr
     assert "failed on item 1: 1" in got.stderr
+
+
+def test_the_program_reads_its_own_name_in_argv(tmp_path: Path) -> None:
+    from .test_corpus import CORPUS
+
+    expected = run_script(CORPUS / "word_count.py", "--help")
+    out = compile_into(CORPUS / "word_count.py", tmp_path / "out")
+    got = run_script(out / "Main.py", "--help")
+    assert expected.stdout.startswith("usage: word_count.py [-h]")
+    assert (got.stdout, got.returncode) == (expected.stdout, expected.returncode)

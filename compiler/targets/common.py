@@ -61,6 +61,7 @@ def program_files(
                 "header": shebang
                 + header("The program itself; run it as you would run the source."),
                 "prologue": prologue.strip("\n"),
+                "source_name": plan.source_name,
                 "leading_imports": program.main_leading_imports.rstrip("\n"),
                 "uses_runtime": program.uses_runtime,
                 "runtime_module": runtime_module,

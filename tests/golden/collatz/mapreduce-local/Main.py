@@ -4,6 +4,14 @@
 # Do not edit: change the source and compile again.
 """Many tiny items: Collatz sequence lengths (the speed-up benchmark's small-item case)."""
 
+import sys as _sys
+
+# The program reads its own name as when run as many_tiny.py (argparse's usage line).
+if _sys.argv[0].endswith("Main.py"):
+    _sys.argv[0] = _sys.argv[0][: -len("Main.py")] + "many_tiny.py"
+del _sys
+
+
 import sys
 from parallel_runtime import run_region
 from many_tiny_shared import (

@@ -4,6 +4,13 @@
 # Do not edit: change the source and compile again.
 """Lambda and nested-function kernels that close over no local are lifted to module level."""
 
+import sys as _sys
+
+# The program reads its own name as when run as lambdas.py (argparse's usage line).
+if _sys.argv[0].endswith("Main.py"):
+    _sys.argv[0] = _sys.argv[0][: -len("Main.py")] + "lambdas.py"
+del _sys
+
 from parallel_runtime import run_region
 from lambdas_shared import (
     REGION_ADD_BASE_LINE_13,

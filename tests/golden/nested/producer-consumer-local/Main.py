@@ -4,6 +4,13 @@
 # Do not edit: change the source and compile again.
 """Two-level parallelism: an outer region over groups; inside, a stream and a bag of tasks."""
 
+import sys as _sys
+
+# The program reads its own name as when run as nested.py (argparse's usage line).
+if _sys.argv[0].endswith("Main.py"):
+    _sys.argv[0] = _sys.argv[0][: -len("Main.py")] + "nested.py"
+del _sys
+
 from parallel_runtime import run_region
 from nested_shared import (
     REGION_ANALYSE_GROUP_LINE_31,

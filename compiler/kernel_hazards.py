@@ -1,10 +1,15 @@
-"""Uses of a module's global random state in the code that kernels run.
+"""What the code kernels run may use that a worker cannot give it as the sequential run did.
 
-A sequential program that seeds ``random`` (or ``numpy.random``) once draws one stream of
-numbers in item order. Parallel workers each draw from their own copy of that state (forked,
-or fresh in another process or machine), so the numbers differ from the reference's, and
-from run to run. That cannot be reproduced faithfully, so the compiler says where it happens
-and what to write instead. Read-only, like the rest of the analysis.
+- A module's global random state: a sequential program that seeds ``random`` (or
+  ``numpy.random``) once draws one stream of numbers in item order; parallel workers each
+  draw from their own copy of that state, so the numbers differ from the reference's and from
+  run to run.
+- Standard input: workers have none (``input()``, ``sys.stdin``).
+- The module's identity: moved code runs in the shared module, so ``__name__`` and
+  ``__file__`` name that module, not ``__main__`` and the source.
+
+None of these can be reproduced faithfully, so the compiler says where they happen and what
+to write instead. Read-only, like the rest of the analysis.
 """
 
 from __future__ import annotations
@@ -63,11 +68,16 @@ NUMPY_EXPLICIT = frozenset(
 )
 
 
+STDIN = frozenset({"builtins.input", "sys.stdin"})
+MODULE_IDENTITY = frozenset({"__name__", "__file__"})
+
+
 @dataclass(frozen=True)
-class RandomUse:
-    """One use of global random state: the node and the qualified name it reaches."""
+class Hazard:
+    """One use: the node, what kind of hazard (random, stdin, identity), the name it reaches."""
 
     node: cst.CSTNode
+    kind: str
     name: str
 
 
@@ -81,12 +91,19 @@ def global_random_name(qualified: str) -> bool:
     return False
 
 
-def global_random_uses(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[RandomUse]:
+def hazards(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[Hazard]:
     """The uses in ``nodes`` (and below them), each reported once, in source order."""
-    found: dict[int, RandomUse] = {}
+    found: dict[int, Hazard] = {}
     for root in nodes:
+        attributes = {id(n.attr) for n in walk(root) if isinstance(n, cst.Attribute)}
         for node in walk(root):
             if not isinstance(node, cst.Name | cst.Attribute):
+                continue
+            if isinstance(node, cst.Name) and id(node) in attributes:
+                continue  # `x.random` is not `random`
+            if isinstance(node, cst.Name) and node.value in MODULE_IDENTITY:
+                if index.access_of.get(node) is not None:
+                    found.setdefault(id(node), Hazard(node, "identity", node.value))
                 continue
             base: cst.BaseExpression = node
             while isinstance(base, cst.Attribute):
@@ -96,5 +113,7 @@ def global_random_uses(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[
                 continue
             for qualified in access.scope.get_qualified_names_for(node):
                 if global_random_name(qualified.name):
-                    found.setdefault(id(node), RandomUse(node, qualified.name))
+                    found.setdefault(id(node), Hazard(node, "random", qualified.name))
+                elif qualified.name in STDIN:
+                    found.setdefault(id(node), Hazard(node, "stdin", qualified.name))
     return sorted(found.values(), key=lambda use: index.position(use.node))
