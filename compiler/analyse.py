@@ -86,6 +86,8 @@ class ModuleAnalysis:
     warnings: tuple[Diagnostic, ...]
     # module-level definitions left in Main.py although the program passes them as values
     kept_in_main: tuple[KeptDefinition, ...] = ()
+    # every identifier the program writes, in any scope: generated names must avoid them all
+    all_names: frozenset[str] = frozenset()
 
 
 class _Analysis:
@@ -95,6 +97,8 @@ class _Analysis:
         self.errors: list[Diagnostic] = []
         self.hoisted: list[Hoisted] = []
         self._direct_uses: set[int] | None = None
+        # every identifier of the program, in any scope: generated names avoid them all
+        self.all_names = frozenset(n.value for n in walk(self.module) if isinstance(n, cst.Name))
         self.root_nodes: dict[int, cst.CSTNode] = {}  # a root statement: the definition used
         self.global_scope = index.global_scope
         self.deps = self._dependencies()
@@ -406,7 +410,7 @@ class _Analysis:
             # A new name: the nested definition stays where it is in Main.py, and its local
             # name there would shadow an import of the same name.
             base = f"{definition.name.value}_line_{line}"
-        taken = self.global_names | {h.name for h in self.hoisted}
+        taken = self.all_names | {h.name for h in self.hoisted}
         hoisted_name = base
         while hoisted_name in taken:
             hoisted_name += "_"
@@ -507,6 +511,7 @@ class _Analysis:
             imports_only_shipped=self._imports_only_shipped(moved),
             warnings=tuple(warnings),
             kept_in_main=tuple(k for k in kept if self._used_as_value(k.node)),
+            all_names=self.all_names,
         )
 
     def _hazard_warnings(

@@ -41,6 +41,9 @@ class ParallelPlan:
     shared_module: str
     regions: tuple[RegionPlan, ...]
     model: DeployModel
+    # the names generated code binds in the program's modules, unlike any the program uses
+    run_name: str = "run_region"
+    region_class: str = "Region"
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -90,7 +93,7 @@ def plan_program(
     check_pair(pattern, target)
     allowed = TARGETS[target].patterns
     regions = []
-    taken = set(analysis.global_names)
+    taken = set(analysis.global_names) | set(analysis.all_names)
     for region in analysis.regions:
         chosen = pattern
         if chosen == "auto":
@@ -123,4 +126,14 @@ def plan_program(
         shared_module=f"{_identifier(source.path.stem)}_shared",
         regions=tuple(regions),
         model=model,
+        run_name=_unused("run_region", taken),
+        region_class=_unused("Region", taken),
     )
+
+
+def _unused(name: str, taken: set[str]) -> str:
+    """``name``, with underscores added until the program uses no such identifier: a
+    generated name must neither shadow the program's nor be shadowed by it."""
+    while name in taken:
+        name += "_"
+    return name

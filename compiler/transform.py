@@ -39,9 +39,10 @@ class _RegionRewriter(cst.CSTTransformer):
         self,
         regions: dict[int, tuple[RegionCall, RegionPlan]],
         replacements: dict[int, cst.BaseExpression],
+        run_name: str,
     ) -> None:
         super().__init__()
-        self.regions, self.replacements = regions, replacements
+        self.regions, self.replacements, self.run_name = regions, replacements, run_name
         self.used: set[str] = set()
 
     def on_leave(  # type: ignore[override]
@@ -80,7 +81,7 @@ class _RegionRewriter(cst.CSTTransformer):
         rest = [a for i, a in enumerate(updated.args) if i not in chosen]
         plain = [cst.Arg(updated.args[i].value) for i in chosen]
         args = [cst.Arg(cst.Name(plan.constant)), *plain, *rest]
-        return cst.Call(func=cst.Name("run_region"), args=_with_commas(args))
+        return cst.Call(func=cst.Name(self.run_name), args=_with_commas(args))
 
 
 def _with_commas(args: list[cst.Arg]) -> list[cst.Arg]:
@@ -179,13 +180,13 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
             if kept is not None:
                 body.append(kept)
 
-    main_rewriter = _RegionRewriter(regions, replacements)
+    main_rewriter = _RegionRewriter(regions, replacements, plan.run_name)
     leading = 0
     while leading < len(body) and _is_import(body[leading]):
         leading += 1
     main_leading = _code(body[:leading], main_rewriter, module)
     main_body = _code(body[leading:], main_rewriter, module)
-    shared_rewriter = _RegionRewriter(regions, {})
+    shared_rewriter = _RegionRewriter(regions, {}, plan.run_name)
     unique = {h.name: h for h in analysis.hoisted}.values()
     hoisted = [_hoisted_definition(h.name, h.node) for h in unique]
     shared_body = _code([*shared, *hoisted], shared_rewriter, module)

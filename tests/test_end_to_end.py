@@ -311,3 +311,30 @@ def test_the_program_reads_its_own_name_in_argv(tmp_path: Path) -> None:
     got = run_script(out / "Main.py", "--help")
     assert expected.stdout.startswith("usage: word_count.py [-h]")
     assert (got.stdout, got.returncode) == (expected.stdout, expected.returncode)
+
+
+@pytest.mark.parametrize(
+    "name", ["run_region", "Region", "REGION_WORK_LINE_8", "_sys", "lambda_line_9"]
+)
+@pytest.mark.parametrize("target", ["local", "hadoop"])
+def test_generated_names_never_meet_the_programs(
+    name: str, target: str, write_program, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # every name generated code binds, also bound by the program: globally, as a parameter,
+    # and as a local of a function that holds a region
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        f"def {name}(x):\n    return x * 2\n"
+        f"def work(x, {name}={name}):\n    return {name}(x) + 1\n"
+        "def run(items):\n"
+        f"    {name}_ = {name}\n"
+        "    return (data_parallel_region(items, work),\n"
+        f"            data_parallel_region(items, lambda x: -x), {name}_(5))\n"
+        f"{name}_again = {name}\n"
+        "print(run([1, 2, 3]))\n"
+    )
+    expected = run_script(program)
+    assert expected.returncode == 0, expected.stderr
+    out = compile_into(program, tmp_path / "out", target=target)
+    got = run_script(out / "Main.py")
+    assert (got.stdout, got.returncode) == (expected.stdout, 0), got.stderr[-2000:]

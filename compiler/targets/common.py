@@ -48,6 +48,8 @@ def program_files(
 ) -> dict[str, str]:
     """Main.py (always) and the shared module (when there are regions)."""
     header = header_for(plan)
+    run_import = _import_as("run_region", plan.run_name)
+    region_import = _import_as("Region", plan.region_class)
     # a `#!` line works only as the first line: it stays there, above the generated header
     prologue = program.main_prologue.rstrip("\n")
     shebang = ""
@@ -64,6 +66,7 @@ def program_files(
                 "source_name": plan.source_name,
                 "leading_imports": program.main_leading_imports.rstrip("\n"),
                 "uses_runtime": program.uses_runtime,
+                "run_import": run_import,
                 "runtime_module": runtime_module,
                 "shared_module": plan.shared_module,
                 "imports": program.main_imports,
@@ -80,6 +83,9 @@ def program_files(
                 "prologue": program.shared_prologue.rstrip("\n"),
                 "source_name": plan.source_name,
                 "uses_runtime": program.shared_uses_runtime,
+                "run_import": run_import,
+                "region_import": region_import,
+                "region_class": plan.region_class,
                 "runtime_module": runtime_module,
                 "regions": regions,
                 "body": program.shared_body.rstrip("\n"),
@@ -101,3 +107,7 @@ def pattern_step_files(plan: ParallelPlan) -> dict[str, str]:
         for pattern in plan.patterns
         for name in PATTERNS[pattern].files
     }
+
+
+def _import_as(name: str, alias: str) -> str:
+    return name if alias == name else f"{name} as {alias}"
