@@ -176,7 +176,8 @@ class OutputRecorder(io.TextIOBase):
     def __init__(self) -> None:
         self._offset = 0
         self._values: list[Any] | None = None
-        self.chunks: dict[int, list[str]] = {}
+        self.chunks: dict[int, list[str | bytes]] = {}
+        self.buffer = _BytesChannel(self)  # sys.stdout.buffer.write(b"...") in a kernel
 
     @property
     def offset(self) -> int:
@@ -199,10 +200,51 @@ class OutputRecorder(io.TextIOBase):
             self.chunks.setdefault(self.offset, []).append(text)
         return len(text)
 
-    def take(self) -> dict[int, str]:
-        chunks = {offset: "".join(parts) for offset, parts in self.chunks.items()}
+    def take(self) -> dict[int, Output]:
+        """Each item's output: its text, or, when it also wrote bytes, its parts in order."""
+        chunks: dict[int, Output] = {}
+        for offset, parts in self.chunks.items():
+            if all(isinstance(part, str) for part in parts):
+                chunks[offset] = "".join(parts)  # type: ignore[arg-type]
+            else:
+                chunks[offset] = tuple(parts)
         self.chunks = {}
         return chunks
+
+
+# What an item printed: text, or text and bytes in the order they were written.
+Output = str | tuple[str | bytes, ...]
+
+
+class _BytesChannel(io.RawIOBase):
+    """An OutputRecorder's ``buffer``: bytes written there are filed with the item's text."""
+
+    def __init__(self, recorder: OutputRecorder) -> None:
+        self.recorder = recorder
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self.recorder.chunks.setdefault(self.recorder.offset, []).append(chunk)
+        return len(chunk)
+
+
+def replay(output: Output) -> None:
+    """Write what an item printed to the real stdout: text as text, bytes to its buffer,
+    in the order the kernel wrote them."""
+    if isinstance(output, str):
+        sys.stdout.write(output)
+        return
+    for part in output:
+        if isinstance(part, str):
+            sys.stdout.write(part)
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(part)
+            sys.stdout.buffer.flush()
 
 
 class ProducerFeed:
@@ -215,7 +257,7 @@ class ProducerFeed:
         self.source, self.capture = source, capture
         self.next_index = 0
         self.exhausted = False
-        self.output: dict[int, str] = {}
+        self.output: dict[int, Output] = {}
         self.error: BaseException | None = None
 
     def pull(self, wanted: int) -> list[Any]:
@@ -248,7 +290,7 @@ class ProducerFeed:
     def write_output(self, upto: int) -> None:
         """What the producer printed for items up to ``upto``, in order."""
         for index in sorted(i for i in self.output if i <= upto):
-            sys.stdout.write(self.output.pop(index))
+            replay(self.output.pop(index))
 
     def finish(self) -> None:
         """After the last item: the producer's last words, then its failure if it failed."""
@@ -376,7 +418,7 @@ def emit_outcome(
                 if feed is not None:
                     feed.write_output(start + offset)
                 if offset in outputs:
-                    sys.stdout.write(outputs[offset])
+                    replay(outputs[offset])
         merge(ordered, values)
         return
     _, _, offset, item_repr, error, remote_traceback, outputs = message
@@ -385,7 +427,7 @@ def emit_outcome(
         if feed is not None:
             feed.write_output(start + earlier)
         if earlier in outputs:
-            sys.stdout.write(outputs[earlier])
+            replay(outputs[earlier])
     sys.stdout.flush()
     note = (
         f"toreador: kernel {region.kernel} of region {region.label} "
