@@ -24,7 +24,7 @@ from libcst.metadata import (
 
 from .diagnostics import CompileError, Diagnostic
 from .kernel_hazards import hazards
-from .scope_index import FoundCall, ScopeIndex, build_index, walk
+from .scope_index import PRIMITIVES, FoundCall, ScopeIndex, build_index, walk
 from .source import SourceFile
 
 KEYWORDS = {
@@ -59,13 +59,16 @@ class RegionCall:
     """One call of a primitive in the source."""
 
     primitive: str
-    node: cst.Call
+    node: cst.Call | cst.BaseExpression  # the call; for a value site, the reference
     line: int
     column: int
     data: cst.BaseExpression
     kernel: cst.BaseExpression
     kernel_name: str
     nested: bool
+    # a primitive used as a value (`p = data_parallel_region`): ``node`` is that reference,
+    # and the region runs whatever data and kernel it is called with later
+    value_site: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ class ModuleAnalysis:
     kept_in_main: tuple[KeptDefinition, ...] = ()
     # every identifier the program writes, in any scope: generated names must avoid them all
     all_names: frozenset[str] = frozenset()
+    # reads of toreador.PrimitiveUsageError, under any import form: the runtime's class
+    error_references: tuple[cst.BaseExpression, ...] = ()
+    # names bound by the toreador imports, which the compiled program no longer has
+    toreador_bound: frozenset[str] = frozenset()
 
 
 class _Analysis:
@@ -433,6 +440,35 @@ class _Analysis:
                 regions.append(region)
                 for top, label in needed.items():
                     roots.setdefault(top, label)
+        error_references = []
+        for reference in index.references:
+            primitive = PRIMITIVES.get(f"toreador.{reference.name}")
+            if primitive is not None:
+                line, column = index.position(reference.node)
+                regions.append(
+                    RegionCall(
+                        primitive,
+                        reference.node,
+                        line,
+                        column,
+                        reference.node,
+                        reference.node,
+                        "(given when called)",
+                        nested=False,
+                        value_site=True,
+                    )
+                )
+            elif reference.name == "PrimitiveUsageError":
+                error_references.append(reference.node)
+            else:
+                shown = self.module.code_for_node(reference.node)
+                self.error(
+                    reference.node,
+                    f"`{shown}`: a compiled program has no toreador module (its folder "
+                    "imports nothing from toreador); only the primitives and "
+                    "PrimitiveUsageError can be used, by name",
+                )
+        regions.sort(key=lambda r: (r.line, r.column))
         moved, copied, _ = self.closure(roots, report=True)
         if self.errors:
             raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
@@ -473,6 +509,7 @@ class _Analysis:
                 r.kernel,
                 r.kernel_name,
                 nested=index.top_of.get(r.node, -1) in nested_tops or self._in_hoisted(r),
+                value_site=r.value_site,
             )
             for r in regions
         ]
@@ -512,6 +549,14 @@ class _Analysis:
             warnings=tuple(warnings),
             kept_in_main=tuple(k for k in kept if self._used_as_value(k.node)),
             all_names=self.all_names,
+            error_references=tuple(error_references),
+            toreador_bound=frozenset(
+                bound
+                for top in index.toreador_imports
+                for node in walk(self.module.body[top])
+                if isinstance(node, cst.ImportAlias)
+                for bound in [_alias_bound(node)]
+            ),
         )
 
     def _hazard_warnings(
@@ -786,6 +831,12 @@ _CONSTANT_CALLS = frozenset(
         "math.exp",
     }
 )
+
+
+def _alias_bound(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return alias.evaluated_name.split(".")[0]
 
 
 def _pure_decorator(code: str) -> bool:

@@ -44,6 +44,7 @@ class ParallelPlan:
     # the names generated code binds in the program's modules, unlike any the program uses
     run_name: str = "run_region"
     region_class: str = "Region"
+    error_name: str = "PrimitiveUsageError"
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -128,6 +129,7 @@ def plan_program(
         model=model,
         run_name=_unused("run_region", taken),
         region_class=_unused("Region", taken),
+        error_name=_unused("PrimitiveUsageError", taken - analysis.toreador_bound),
     )
 
 

@@ -59,12 +59,23 @@ class FoundCall:
 
 
 @dataclass
+class ToreadorReference:
+    """A read of one of toreador's names other than a primitive's call: ``p = dpr``,
+    ``except PrimitiveUsageError``, ``toreador.bag_of_task`` passed on ("" names the module)."""
+
+    node: cst.BaseExpression
+    name: str
+    top: int
+
+
+@dataclass
 class ScopeIndex:
     module: cst.Module
     positions: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
     top_of: dict[cst.CSTNode, int] = field(default_factory=dict)
     access_of: dict[cst.Name, Access] = field(default_factory=dict)
     calls: list[FoundCall] = field(default_factory=list)
+    references: list[ToreadorReference] = field(default_factory=list)
     global_decls: list[tuple[cst.Global, int]] = field(default_factory=list)
     mutations: list[tuple[cst.Name, int]] = field(default_factory=list)
     star_imports: list[cst.ImportFrom] = field(default_factory=list)
@@ -150,22 +161,48 @@ class _Indexer(cst.CSTVisitor):
             for access in scope.accesses:
                 if isinstance(access.node, cst.Name):
                     self.index.access_of[access.node] = access
+        called = set()
         for call, top in self.calls:
             primitive = _primitive_called(call.func, self.index.access_of)
             if primitive is not None:
                 self.index.calls.append(FoundCall(primitive, call, top))
+                called.add(id(call.func))
+        # every other read of toreador's names: a primitive used as a value, its error class
+        attribute_of = {
+            id(node.value): node for node in walk(original_node) if isinstance(node, cst.Attribute)
+        }
+        for name_node, access in self.index.access_of.items():
+            if not any(isinstance(r, ImportAssignment) for r in access.referents):
+                continue
+            expression: cst.BaseExpression = attribute_of.get(id(name_node), name_node)
+            found = toreador_name(expression, self.index.access_of)
+            if found is None and expression is not name_node:
+                expression = name_node  # `toreador` itself, not one of its names
+                found = toreador_name(expression, self.index.access_of)
+            if found is None or id(expression) in called:
+                continue
+            top = self.index.top_of.get(name_node, -1)
+            self.index.references.append(ToreadorReference(expression, found, top))
+        self.index.references.sort(key=lambda ref: self.index.position(ref.node))
 
 
 def _primitive_called(func: cst.BaseExpression, access_of: dict[cst.Name, Access]) -> str | None:
-    """The primitive a call's function names, under any import form, else None.
+    """The primitive a call's function names, under any import form, else None."""
+    name = toreador_name(func, access_of)
+    return PRIMITIVES.get(f"toreador.{name}") if name else None
+
+
+def toreador_name(expression: cst.BaseExpression, access_of: dict[cst.Name, Access]) -> str | None:
+    """The name of toreador's an expression reads (``data_parallel_region``,
+    ``PrimitiveUsageError``; "" for the module itself), under any import form, else None.
 
     Resolved through scope accesses (cheaper than a qualified-name pass over the whole tree):
     `f` bound by `from toreador import x as f`, or `m.x` with `m` bound by `import toreador`.
     """
-    if isinstance(func, cst.Name):
-        local, attribute = func, None
-    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-        local, attribute = func.value, func.attr.value
+    if isinstance(expression, cst.Name):
+        local, attribute = expression, None
+    elif isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
+        local, attribute = expression.value, expression.attr.value
     else:
         return None
     access = access_of.get(local)
@@ -186,14 +223,14 @@ def _primitive_called(func: cst.BaseExpression, access_of: dict[cst.Name, Access
             for alias in statement.names:
                 bound = alias.evaluated_alias or alias.evaluated_name
                 if bound == local.value:
-                    return PRIMITIVES.get(f"toreador.{alias.evaluated_name}")
-        elif isinstance(statement, cst.Import) and attribute is not None:
+                    return alias.evaluated_name
+        elif isinstance(statement, cst.Import):
             for alias in statement.names:
                 if (
                     alias.evaluated_name == "toreador"
                     and (alias.evaluated_alias or "toreador") == local.value
                 ):
-                    return PRIMITIVES.get(f"toreador.{attribute}")
+                    return attribute or ""
     return None
 
 

@@ -26,8 +26,10 @@ class TransformedProgram:
     main_leading_imports: str
     main_body: str
     main_imports: tuple[str, ...]
-    uses_runtime: bool
+    uses_runtime: bool  # calls run_region
     shared_uses_runtime: bool
+    uses_error: bool  # reads PrimitiveUsageError
+    shared_uses_error: bool
     shared_prologue: str
     shared_body: str
 
@@ -39,11 +41,16 @@ class _RegionRewriter(cst.CSTTransformer):
         self,
         regions: dict[int, tuple[RegionCall, RegionPlan]],
         replacements: dict[int, cst.BaseExpression],
-        run_name: str,
+        plan: ParallelPlan,
+        error_references: frozenset[int],
     ) -> None:
         super().__init__()
-        self.regions, self.replacements, self.run_name = regions, replacements, run_name
-        self.used: set[str] = set()
+        self.regions, self.replacements = regions, replacements
+        self.run_name, self.error_name = plan.run_name, plan.error_name
+        self.error_references = error_references
+        self.used: set[str] = set()  # region constants
+        self.calls_run = False  # run_region is called
+        self.uses_error = False  # PrimitiveUsageError is read
 
     def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
@@ -51,7 +58,14 @@ class _RegionRewriter(cst.CSTTransformer):
         replacement = self.replacements.get(id(original_node))
         if replacement is not None:
             return replacement
+        if id(original_node) in self.error_references:
+            self.uses_error = True
+            return cst.Name(self.error_name)
         found = self.regions.get(id(original_node))
+        if found is not None and found[0].value_site:
+            # a primitive used as a value is its region record, which runs when called
+            self.used.add(found[1].constant)
+            return cst.Name(found[1].constant)
         if (
             found is not None
             and isinstance(original_node, cst.Call)
@@ -64,6 +78,7 @@ class _RegionRewriter(cst.CSTTransformer):
         self, region: RegionCall, plan: RegionPlan, original: cst.Call, updated: cst.Call
     ) -> cst.Call:
         self.used.add(plan.constant)
+        self.calls_run = True
         data_name, kernel_name = KEYWORDS[region.primitive]
         positional = [i for i, a in enumerate(original.args) if a.keyword is None]
         chosen: list[int] = []
@@ -180,13 +195,14 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
             if kept is not None:
                 body.append(kept)
 
-    main_rewriter = _RegionRewriter(regions, replacements, plan.run_name)
+    errors = frozenset(id(node) for node in analysis.error_references)
+    main_rewriter = _RegionRewriter(regions, replacements, plan, errors)
     leading = 0
     while leading < len(body) and _is_import(body[leading]):
         leading += 1
     main_leading = _code(body[:leading], main_rewriter, module)
     main_body = _code(body[leading:], main_rewriter, module)
-    shared_rewriter = _RegionRewriter(regions, {}, plan.run_name)
+    shared_rewriter = _RegionRewriter(regions, {}, plan, errors)
     unique = {h.name: h for h in analysis.hoisted}.values()
     hoisted = [_hoisted_definition(h.name, h.node) for h in unique]
     shared_body = _code([*shared, *hoisted], shared_rewriter, module)
@@ -207,8 +223,10 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
         main_leading_imports=main_leading,
         main_body=main_body,
         main_imports=tuple(dict.fromkeys(imports)),
-        uses_runtime=bool(main_rewriter.used),
-        shared_uses_runtime=bool(shared_rewriter.used),
+        uses_runtime=main_rewriter.calls_run,
+        shared_uses_runtime=shared_rewriter.calls_run,
+        uses_error=main_rewriter.uses_error,
+        shared_uses_error=shared_rewriter.uses_error,
         shared_prologue=module.with_changes(body=future, header=[], footer=[]).code
         if future
         else "",

@@ -202,6 +202,13 @@ REFUSED = [
         id="set-in-main-guard",
     ),
     pytest.param(
+        "import toreador\ndef f(x): return x\nprint(toreador.data_parallel_region([1], f))\n"
+        "engine = toreador\n",
+        (4, 10),
+        "`toreador`: a compiled program has no toreador module",
+        id="the-toreador-module-as-a-value",
+    ),
+    pytest.param(
         "from toreador import *\ndata_parallel_region([1], str)\n",
         (1, 1),
         "hides which names are primitives",

@@ -50,6 +50,13 @@ def program_files(
     header = header_for(plan)
     run_import = _import_as("run_region", plan.run_name)
     region_import = _import_as("Region", plan.region_class)
+    error_import = _import_as("PrimitiveUsageError", plan.error_name)
+    main_runtime = [run_import] * program.uses_runtime + [error_import] * program.uses_error
+    shared_runtime = [
+        region_import,
+        *[run_import] * program.shared_uses_runtime,
+        *[error_import] * program.shared_uses_error,
+    ]
     # a `#!` line works only as the first line: it stays there, above the generated header
     prologue = program.main_prologue.rstrip("\n")
     shebang = ""
@@ -65,8 +72,7 @@ def program_files(
                 "prologue": prologue.strip("\n"),
                 "source_name": plan.source_name,
                 "leading_imports": program.main_leading_imports.rstrip("\n"),
-                "uses_runtime": program.uses_runtime,
-                "run_import": run_import,
+                "runtime_imports": main_runtime,
                 "runtime_module": runtime_module,
                 "shared_module": plan.shared_module,
                 "imports": program.main_imports,
@@ -82,9 +88,7 @@ def program_files(
                 "header": header("Shared definitions: imported by Main.py and by the workers."),
                 "prologue": program.shared_prologue.rstrip("\n"),
                 "source_name": plan.source_name,
-                "uses_runtime": program.shared_uses_runtime,
-                "run_import": run_import,
-                "region_import": region_import,
+                "runtime_imports": shared_runtime,
                 "region_class": plan.region_class,
                 "runtime_module": runtime_module,
                 "regions": regions,

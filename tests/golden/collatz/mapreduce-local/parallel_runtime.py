@@ -51,6 +51,11 @@ class Region(NamedTuple):
     kernel: str
     workers: int = 0
 
+    def __call__(self, data: Any, kernel: Any, *repl: Any) -> list[Any]:
+        """The region run with these arguments: a primitive the program uses as a value
+        (``p = data_parallel_region``) is compiled into its region record."""
+        return run_region(self, data, kernel, *repl)
+
 
 # -- The primitives' meaning, the same in every engine (skeletons/common/region_semantics) --
 
