@@ -18,7 +18,9 @@ order, and the first failing item (in input order) fails the run, naming the ite
 
 from __future__ import annotations
 
+import base64
 import heapq
+import importlib
 import io
 import os
 import pickle
@@ -27,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -153,6 +156,35 @@ def picklable(value: Any) -> bool:
     except Exception:
         return False
     return True
+
+
+class _ByBinding(pickle.Pickler):
+    """Pickles a module-level function that pickle cannot find under its own name (a
+    decorator without functools.wraps returned ``logged.<locals>.wrapper``) by the global
+    name it is bound to in its module, as the program itself reaches it."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if (
+            not isinstance(obj, types.FunctionType)
+            or "<locals>" not in obj.__qualname__
+        ):
+            return NotImplemented
+        module = sys.modules.get(obj.__module__)
+        for name, value in vars(module).items() if module is not None else ():
+            if value is obj:
+                return _global_named, (obj.__module__, name)
+        return NotImplemented
+
+
+def _global_named(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+def dumps(value: Any) -> bytes:
+    """pickle.dumps, which also finds wrapped module-level functions (see _ByBinding)."""
+    buffer = io.BytesIO()
+    _ByBinding(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
 
 
 class PortableError:
@@ -403,7 +435,8 @@ class _StreamingJob:
 
     def _write_job(self) -> None:
         try:
-            payload = protocol.encode((self.kernel, self.repl, self.region.label))
+            job = (self.kernel, self.repl, self.region.label)
+            payload = base64.b64encode(dumps(job)).decode("ascii")
         except Exception as error:
             raise TypeError(
                 f"{self.region.label}: the kernel {self.region.kernel} and its replicated "

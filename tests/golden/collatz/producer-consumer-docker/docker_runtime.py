@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import importlib
 import io
 import itertools
 import os
@@ -51,6 +52,7 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -171,6 +173,35 @@ def picklable(value: Any) -> bool:
     except Exception:
         return False
     return True
+
+
+class _ByBinding(pickle.Pickler):
+    """Pickles a module-level function that pickle cannot find under its own name (a
+    decorator without functools.wraps returned ``logged.<locals>.wrapper``) by the global
+    name it is bound to in its module, as the program itself reaches it."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if (
+            not isinstance(obj, types.FunctionType)
+            or "<locals>" not in obj.__qualname__
+        ):
+            return NotImplemented
+        module = sys.modules.get(obj.__module__)
+        for name, value in vars(module).items() if module is not None else ():
+            if value is obj:
+                return _global_named, (obj.__module__, name)
+        return NotImplemented
+
+
+def _global_named(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+def dumps(value: Any) -> bytes:
+    """pickle.dumps, which also finds wrapped module-level functions (see _ByBinding)."""
+    buffer = io.BytesIO()
+    _ByBinding(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
 
 
 class PortableError:
@@ -1366,10 +1397,7 @@ class _DockerRun:
 
     def run(self, items: Iterable[Any]) -> list[Any]:
         try:
-            payload = pickle.dumps(
-                (self.region.pattern, self.kernel, self.repl),
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
+            payload = dumps((self.region.pattern, self.kernel, self.repl))
         except Exception as error:
             problem = TypeError(
                 f"{self.region.label}: the kernel {self.region.kernel} or its "

@@ -18,6 +18,7 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 import multiprocessing
@@ -28,6 +29,7 @@ import signal
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -125,6 +127,35 @@ def picklable(value: Any) -> bool:
     except Exception:
         return False
     return True
+
+
+class _ByBinding(pickle.Pickler):
+    """Pickles a module-level function that pickle cannot find under its own name (a
+    decorator without functools.wraps returned ``logged.<locals>.wrapper``) by the global
+    name it is bound to in its module, as the program itself reaches it."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if (
+            not isinstance(obj, types.FunctionType)
+            or "<locals>" not in obj.__qualname__
+        ):
+            return NotImplemented
+        module = sys.modules.get(obj.__module__)
+        for name, value in vars(module).items() if module is not None else ():
+            if value is obj:
+                return _global_named, (obj.__module__, name)
+        return NotImplemented
+
+
+def _global_named(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+def dumps(value: Any) -> bytes:
+    """pickle.dumps, which also finds wrapped module-level functions (see _ByBinding)."""
+    buffer = io.BytesIO()
+    _ByBinding(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
 
 
 class PortableError:
