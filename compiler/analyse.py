@@ -438,6 +438,7 @@ class _Analysis:
             region, needed = self.kernel_roots(call)
             if region is not None:
                 regions.append(region)
+                self._before_definitions(region, needed)
                 for top, label in needed.items():
                     roots.setdefault(top, label)
         error_references = []
@@ -473,6 +474,7 @@ class _Analysis:
         if self.errors:
             raise CompileError(sorted(set(self.errors), key=lambda d: (d.line, d.column)))
         warnings += self._hazard_warnings(moved, roots, regions)
+        warnings += self._argument_warnings(regions)
         # Every other module-level class, and every function the program uses as a value,
         # is shipped too when that changes nothing for the main program: a kernel may reach
         # it by value (a parameter, an attribute, an item, a partial), and a worker that
@@ -765,6 +767,108 @@ class _Analysis:
                     f"global '{base.value}', which kernels use, is changed here; "
                     "workers would not see the change: pass it as a replicated argument",
                 )
+        # the other way round: shipped code (it runs in the workers) changing a global in
+        # place changes the worker's copy only; refused when the main program reads that
+        # global (a cache only the kernels read is fine)
+        shipped_code = {
+            id(node)
+            for top in moved
+            if isinstance(self.module.body[top], cst.FunctionDef | cst.ClassDef)
+            for node in walk(self.module.body[top])
+        } | {id(node) for h in self.hoisted for node in walk(h.node)}
+        for base, _top in self.index.mutations:
+            if id(base) not in shipped_code:
+                continue
+            access = self.index.access_of.get(base)
+            referents = access.referents if access is not None else ()
+            if any(
+                isinstance(r, Assignment)
+                and isinstance(r.scope, GlobalScope)
+                and any(
+                    self.index.top_of.get(read.node, -1) not in moved
+                    and id(read.node) not in shipped_code
+                    for read in r.references
+                )
+                for r in referents
+            ):
+                self.error(
+                    base,
+                    f"global '{base.value}' is changed in place by code that kernels run; each "
+                    "worker changes its own copy and the main program never sees it: return "
+                    "the value from the kernel and combine the results instead",
+                )
+
+    def _before_definitions(self, region: RegionCall, needed: dict[int, str]) -> None:
+        """Refuse a region that module-level code runs before a definition its kernel needs:
+        the sequential program stops there with NameError, the shared module would not."""
+        top = self.index.top_of.get(region.node, -1)
+        if top < 0 or isinstance(self.module.body[top], cst.FunctionDef | cst.ClassDef):
+            return  # runs when its function is called, after the module has been read
+        saved, self.errors = self.errors, []
+        try:
+            moved, _, _ = self.closure(needed, report=False)
+        finally:
+            self.errors = saved
+        late = sorted(t for t in moved if t > top)
+        if late:
+            what = self._describe(late[0])
+            if isinstance(self.module.body[late[0]], cst.FunctionDef | cst.ClassDef):
+                what += f" ({self.where(self.module.body[late[0]])})"
+            self.error(
+                region.node,
+                f"this region runs before {what}, which its "
+                f"kernel {region.kernel_name} needs: the sequential program stops here with "
+                "NameError; define it before the region runs",
+            )
+
+    def _argument_warnings(self, regions: list[RegionCall]) -> list[Diagnostic]:
+        """Kernels that change an argument in place (an item, a replicated argument): the
+        sequential program sees the change, the workers change copies."""
+        kernels: dict[int, tuple[cst.FunctionDef, str]] = {}
+        for region in regions:
+            for definition in self._kernel_definitions(region.kernel):
+                kernels.setdefault(id(definition), (definition, region.kernel_name))
+        warnings = []
+        for definition, kernel_name in kernels.values():
+            inside = {id(node) for node in walk(definition.body)}
+            for base, _top in self.index.mutations:
+                if id(base) not in inside:
+                    continue
+                access = self.index.access_of.get(base)
+                referents = access.referents if access is not None else ()
+                if not any(
+                    isinstance(r, Assignment)
+                    and isinstance(r.node, cst.Param)
+                    and any(r.node is p for p in _parameters(definition))
+                    for r in referents
+                ):
+                    continue
+                line, column = self.index.position(base)
+                warnings.append(
+                    self.source.diagnostic(
+                        f"kernel '{kernel_name}' changes its argument '{base.value}' in place; "
+                        "each worker changes its own copy, so the main program's item or "
+                        "replicated argument stays as it was and later items do not see the "
+                        "change: return what the kernel computes instead",
+                        line,
+                        column,
+                        "warning",
+                    )
+                )
+        return warnings
+
+    def _kernel_definitions(self, kernel: cst.BaseExpression) -> list[cst.FunctionDef]:
+        """The functions a kernel expression names directly (module-level or hoisted)."""
+        found = []
+        for h in self.hoisted:
+            if h.replaces is kernel and isinstance(h.node, cst.FunctionDef):
+                found.append(h.node)
+        if isinstance(kernel, cst.Name):
+            access = self.index.access_of.get(kernel)
+            for referent in access.referents if access is not None else ():
+                if isinstance(referent, Assignment) and isinstance(referent.node, cst.FunctionDef):
+                    found.append(referent.node)
+        return found
 
 
 _HAZARDS = {
@@ -831,6 +935,13 @@ _CONSTANT_CALLS = frozenset(
         "math.exp",
     }
 )
+
+
+def _parameters(definition: cst.FunctionDef) -> list[cst.Param]:
+    params = definition.params
+    star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
+    kwargs = [params.star_kwarg] if params.star_kwarg is not None else []
+    return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]
 
 
 def _alias_bound(alias: cst.ImportAlias) -> str:

@@ -209,6 +209,24 @@ REFUSED = [
         id="the-toreador-module-as-a-value",
     ),
     pytest.param(
+        "from toreador import data_parallel_region\nSEEN = []\n"
+        "def k(x):\n    SEEN.append(x)\n    return x\n"
+        "print(data_parallel_region([1, 2], k))\nprint(SEEN)\n",
+        (4, 5),
+        "global 'SEEN' is changed in place by code that kernels run; each worker changes its "
+        "own copy and the main program never sees it",
+        id="kernel-changes-a-global-main-reads",
+    ),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "def scale(x):\n    return x * FACTOR\n"
+        "print(data_parallel_region([1, 2], scale))\nFACTOR = 7\n",
+        (4, 7),
+        "this region runs before the definition at line 5, which its kernel scale needs: the "
+        "sequential program stops here with NameError",
+        id="global-defined-after-the-region-runs",
+    ),
+    pytest.param(
         "from toreador import *\ndata_parallel_region([1], str)\n",
         (1, 1),
         "hides which names are primitives",
@@ -298,3 +316,20 @@ def test_a_region_in_a_shipped_function_still_runs_from_main() -> None:
     )
     assert "run" in analysis.moved_names  # used as a value: shipped
     assert [r.nested for r in analysis.regions] == [False]  # not inside a kernel
+
+
+def test_a_kernel_changing_its_arguments_is_a_located_warning() -> None:
+    _, analysis = analyse(
+        "from toreador import data_parallel_region\n"
+        "def record(x, log):\n    log.append(x)\n    return len(log)\n"
+        "def tag(item):\n    item['done'] = True\n    return item\n"
+        "def pure(x, log):\n    copy = list(log)\n    copy.append(x)\n    return copy\n"
+        "log = []\n"
+        "print(data_parallel_region(range(3), record, log), log)\n"
+        "print(data_parallel_region([{}], tag), data_parallel_region([1], pure, log))\n"
+    )
+    found = [(w.line, w.column, w.message.split(";")[0]) for w in analysis.warnings]
+    assert found == [
+        (3, 5, "kernel 'record' changes its argument 'log' in place"),
+        (6, 5, "kernel 'tag' changes its argument 'item' in place"),
+    ]
