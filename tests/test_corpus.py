@@ -37,6 +37,8 @@ def arguments(name: str, folder: Path) -> list[str]:
         return [str(text), "--chunk", "7"]
     if name == "monte_carlo.py":
         return ["6"]
+    if name == "threshold.py":
+        return ["0.45", "sensor"]
     if name == "file_stats.py":
         texts = folder / "texts"
         texts.mkdir(exist_ok=True)

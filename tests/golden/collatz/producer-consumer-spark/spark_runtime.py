@@ -184,6 +184,19 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+def with_argv(payload: bytes) -> bytes:
+    """A kernel's pickled job, with the main program's command line: a worker sets it before
+    loading the job, so that module-level code of the shared module that reads sys.argv
+    (``N = len(sys.argv)``) computes there what it computed in the main program."""
+    return pickle.dumps((sys.argv, payload), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_with_argv(data: bytes) -> Any:
+    argv, payload = pickle.loads(data)
+    sys.argv[:] = argv
+    return pickle.loads(payload)
+
+
 class PortableError:
     """A kernel's exception that pickle cannot rebuild as it is (its ``__init__`` takes other
     arguments than the ``args`` it passes on, say): its class, args and attributes travel, and
@@ -739,13 +752,15 @@ def _run_in_task(
 
 def _task(
     apply_batch: Callable[..., list[Any]],
-    kernel: Callable[..., Any],
-    repl: tuple[Any, ...],
+    job: bytes,
     partition: int,
     records: Iterable[Any],
 ) -> Iterator[bytes]:
-    """A Spark task: the pattern's step over one partition; answers with one pickled outcome."""
+    """A Spark task: the pattern's step over one partition; answers with one pickled outcome.
+    The kernel and its arguments arrive pickled with the main program's sys.argv, set before
+    they load (see with_argv)."""
     os.environ[IN_TASK] = "1"
+    kernel, repl = load_with_argv(job)
     items = list(records)
     message = run_batch(partition, apply_batch, kernel, repl, items, OutputRecorder())
     yield pickled_outcome(message, items)
@@ -761,6 +776,22 @@ class _SparkRun:
         self.steps = pattern_steps(region.pattern)
         self.tag = f"toreador-{uuid.uuid4().hex[:12]}"
         self.progress = Progress(region.label, None)
+        self._job: bytes | None = None
+
+    def pickled_job(self) -> bytes:
+        """The kernel and replicated arguments, as Spark's cloudpickle sends functions (a
+        function of Main.py travels by value), with the main program's sys.argv."""
+        if self._job is None:
+            from pyspark import cloudpickle
+
+            try:
+                self._job = with_argv(cloudpickle.dumps((self.kernel, self.repl)))
+            except Exception as error:
+                raise TypeError(
+                    f"{self.region.label}: the kernel {self.region.kernel} or its replicated "
+                    f"arguments cannot be sent to Spark tasks: {error}"
+                ) from error
+        return self._job
 
     def run(self, items: Iterable[Any]) -> list[Any]:
         context = spark_session(self.region).sparkContext
@@ -782,7 +813,7 @@ class _SparkRun:
     ) -> list[tuple[Any, ...]]:
         """One Spark job over ``items`` (the first is item ``start`` of the region); the
         outcome message of each partition, in order."""
-        task = partial(_task, self.steps.apply_batch, self.kernel, self.repl)
+        task = partial(_task, self.steps.apply_batch, self.pickled_job())
         try:
             rdd = context.parallelize(items, partitions)
         except Exception as error:  # pickling the items on the driver failed

@@ -158,6 +158,19 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+def with_argv(payload: bytes) -> bytes:
+    """A kernel's pickled job, with the main program's command line: a worker sets it before
+    loading the job, so that module-level code of the shared module that reads sys.argv
+    (``N = len(sys.argv)``) computes there what it computed in the main program."""
+    return pickle.dumps((sys.argv, payload), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_with_argv(data: bytes) -> Any:
+    argv, payload = pickle.loads(data)
+    sys.argv[:] = argv
+    return pickle.loads(payload)
+
+
 class PortableError:
     """A kernel's exception that pickle cannot rebuild as it is (its ``__init__`` takes other
     arguments than the ``args`` it passes on, say): its class, args and attributes travel, and

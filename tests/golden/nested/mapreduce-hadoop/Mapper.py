@@ -11,6 +11,7 @@ first failure, with what the kernel printed for each item (stdout itself is the 
 channel, so printing is captured).
 """
 
+import base64
 import os
 import sys
 import traceback
@@ -23,7 +24,13 @@ if os.path.exists(os.path.join(HERE, "program_modules.zip")):
 os.environ["TOREADOR_IN_TASK"] = "1"  # a nested region runs inside this task
 
 import streaming_protocol as protocol  # noqa: E402
-from hadoop_runtime import OutputRecorder, picklable, portable, short_repr  # noqa: E402
+from hadoop_runtime import (  # noqa: E402
+    OutputRecorder,
+    load_with_argv,
+    picklable,
+    portable,
+    short_repr,
+)
 
 
 def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
@@ -50,7 +57,8 @@ def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
 def main() -> None:
     job_path = os.environ.get("TOREADOR_JOB", "job.txt")
     with open(job_path, encoding="ascii") as handle:
-        kernel, repl, _label = protocol.decode(handle.read().strip())
+        # the main program's sys.argv is set before the kernel's module is imported
+        kernel, repl, _label = load_with_argv(base64.b64decode(handle.read().strip()))
     channel = sys.stdout
     printed = OutputRecorder()
     for key, value in protocol.read_records(sys.stdin):

@@ -204,6 +204,19 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+def with_argv(payload: bytes) -> bytes:
+    """A kernel's pickled job, with the main program's command line: a worker sets it before
+    loading the job, so that module-level code of the shared module that reads sys.argv
+    (``N = len(sys.argv)``) computes there what it computed in the main program."""
+    return pickle.dumps((sys.argv, payload), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_with_argv(data: bytes) -> Any:
+    argv, payload = pickle.loads(data)
+    sys.argv[:] = argv
+    return pickle.loads(payload)
+
+
 class PortableError:
     """A kernel's exception that pickle cannot rebuild as it is (its ``__init__`` takes other
     arguments than the ``args`` it passes on, say): its class, args and attributes travel, and
@@ -756,7 +769,7 @@ def serve() -> None:
                 continue  # its region has ended (an earlier item failed): nobody waits for it
         try:
             if job not in jobs:
-                jobs[job] = pickle.loads(stored)
+                jobs[job] = load_with_argv(stored)
                 if (
                     len(jobs) > KEPT_JOBS
                 ):  # a region's kernel and arguments, kept a while
@@ -1397,7 +1410,7 @@ class _DockerRun:
 
     def run(self, items: Iterable[Any]) -> list[Any]:
         try:
-            payload = dumps((self.region.pattern, self.kernel, self.repl))
+            payload = with_argv(dumps((self.region.pattern, self.kernel, self.repl)))
         except Exception as error:
             problem = TypeError(
                 f"{self.region.label}: the kernel {self.region.kernel} or its "
