@@ -3,9 +3,12 @@ programs, and the local streaming runner (several reducers, order, failures)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,7 @@ def protocol(hadoop_out: Path) -> Any:
     yield streaming_protocol
     sys.path.remove(str(hadoop_out))
     sys.modules.pop("streaming_protocol", None)
+    sys.modules.pop("hadoop_runtime", None)
 
 
 @settings(max_examples=200, deadline=None)
@@ -76,7 +80,11 @@ def test_mapper_and_reducer_are_streaming_programs(
     hadoop_out: Path, protocol: Any, tmp_path: Path
 ) -> None:
     job = tmp_path / "job.txt"
-    job.write_text(protocol.encode((repr, (), "test")) + "\n")
+    # the job as hadoop_runtime writes it: the kernel, its arguments, the program's argv
+    import hadoop_runtime
+
+    payload = hadoop_runtime.with_argv(hadoop_runtime.dumps((repr, (), "test")))
+    job.write_text(base64.b64encode(payload).decode("ascii") + "\n")
     lines = "".join(protocol.batch_records(0, ["a\tb", "c\nd"]))
     lines += "".join(protocol.batch_records(2, ["\x00"]))
     mapped = subprocess.run(
@@ -196,6 +204,7 @@ def test_run_hadoop_sh_runs_the_job_on_the_real_framework(
     hadoop_home: dict[str, str],
     write_program,  # type: ignore[no-untyped-def]
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     program = write_program(
         "from toreador import data_parallel_region\n"
@@ -211,6 +220,7 @@ def test_run_hadoop_sh_runs_the_job_on_the_real_framework(
         env={**hadoop_home, "HADOOP_HOME": "", "TOREADOR_KEEP": "1"},
     )
     folder = kept.stderr.split("job folder kept in ")[1].split(" ")[0]
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
     home = Path(hadoop_home["HADOOP_HOME"])
     jar = next((home / "share" / "hadoop" / "tools" / "lib").glob("*.jar"))
     ran = subprocess.run(
@@ -231,3 +241,35 @@ def test_run_hadoop_sh_runs_the_job_on_the_real_framework(
     outcomes = sorted(streaming_protocol.read_records(ran.stdout.splitlines()))
     values = [v for _, value in outcomes for v in streaming_protocol.decode(value)[1]]
     assert values == ["A\t!", "B\nC\t!", "Ü\t!"]
+
+
+def test_an_endless_producer_streams_in_rounds(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the reference raises on item 7 of an endless generator; the job folder once grew by
+    # more than a gigabyte a minute before any mapper ran
+    program = write_program(
+        "import itertools\nfrom toreador import producer_consumer\n"
+        "def check(x):\n    if x == 7:\n        raise ValueError(f'bad {x}')\n"
+        "    print('ok', x)\n    return x\n"
+        "print(producer_consumer(itertools.count(), check))\n"
+    )
+    expected = run_script(program)
+    out = compile_into(program, tmp_path / "out", target="hadoop")
+    before = set(Path(tempfile.gettempdir()).glob("toreador-hadoop-*"))
+    got = run_script(out / "Main.py", timeout=120)
+    assert (got.stdout, got.returncode) == (expected.stdout, 1)
+    assert "ValueError: bad 7" in got.stderr and "failed on item 7: 7" in got.stderr
+    assert set(Path(tempfile.gettempdir()).glob("toreador-hadoop-*")) <= before  # removed
+
+
+def test_a_generator_longer_than_a_round_gives_every_item(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import producer_consumer\n"
+        "def numbers(n):\n    for i in range(n):\n"
+        "        if i % 5000 == 0:\n            print('producing', i)\n        yield i\n"
+        "def square(x):\n    return x * x\n"
+        "print(sum(producer_consumer(numbers(23456), square)))\n"
+    )
+    expected = run_script(program)
+    out = compile_into(program, tmp_path / "out", target="hadoop")
+    got = run_script(out / "Main.py", timeout=300)
+    assert (got.stdout, got.returncode) == (expected.stdout, 0), got.stderr[-2000:]

@@ -49,6 +49,11 @@ IN_TASK = "TOREADOR_IN_TASK"  # set in mapper and reducer processes: nested regi
 # The program's own modules and packages (copied beside Main.py), shipped to the tasks as one
 # archive that Mapper.py puts on sys.path: -files ships files, not folders.
 PROGRAM_ARCHIVE = "program_modules.zip"
+# A streamed region (a generator) runs as jobs over rounds of input splits, a split of this
+# many items at first, twice as many each round up to the last: an endless producer never
+# fills the disk before a mapper runs, and a short one costs one small job.
+STREAM_FIRST_SPLIT = 1_000
+STREAM_LAST_SPLIT = 50_000
 
 
 def program_archive(path: Path, generated: set[str]) -> Path | None:
@@ -414,9 +419,11 @@ class _StreamingJob:
     def run(self, data: Iterable[Any]) -> list[Any]:
         try:
             self._write_job()
-            count = self._write_splits(data)
-            if count == 0:
-                return self._finish([])
+            self.feed = ProducerFeed(iter(data), not isinstance(data, SEQUENCE_TYPES))
+            if isinstance(data, list | tuple | range):  # one job, one split per mapper
+                per_split = max(1, -(-len(data) // self.mappers))
+            else:  # streamed: jobs over growing rounds, so memory and disk stay bounded
+                per_split = STREAM_FIRST_SPLIT
             installation = hadoop_command(self.region)
             if installation is None:
                 sys.stderr.write(
@@ -424,14 +431,25 @@ class _StreamingJob:
                     "or the deployment model's [hadoop]); running Mapper.py and Reducer.py "
                     "with the local streaming runner\n"
                 )
-                # Tasks on this machine run with this interpreter (and its packages); the
-                # model's `python` is for the cluster's nodes.
-                lines = run_locally(
-                    self.folder, self.mappers, self.region.reducers, sys.executable
-                )
-            else:
-                lines = self._run_on_hadoop(*installation)
-            return self._finish(_collect(self.region, lines, count, self.feed.output))
+            results: list[Any] = []
+            while not self.feed.exhausted:
+                start = self.feed.next_index
+                count = self._write_splits(per_split, self.mappers * per_split) - start
+                if count == 0:
+                    break
+                if installation is None:
+                    # Tasks on this machine run with this interpreter (and its packages); the
+                    # model's `python` is for the cluster's nodes.
+                    lines = run_locally(
+                        self.folder, self.mappers, self.region.reducers, sys.executable
+                    )
+                else:
+                    lines = self._run_on_hadoop(*installation)
+                results += _collect(self.region, lines, start, count, self.feed.output)
+                per_split = min(per_split * 2, STREAM_LAST_SPLIT)
+                if not self.feed.exhausted:
+                    self._clear_round()
+            return self._finish(results)
         finally:
             if os.environ.get("TOREADOR_KEEP"):
                 sys.stderr.write(
@@ -440,6 +458,16 @@ class _StreamingJob:
                 )
             else:
                 shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _clear_round(self) -> None:
+        """Between the rounds of a streamed region: all but the job goes."""
+        for path in self.folder.iterdir():
+            if path.name == "job.txt":
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
     def _finish(self, results: list[Any]) -> list[Any]:
         """After the items' output: what the producer printed last, or its failure."""
@@ -457,28 +485,29 @@ class _StreamingJob:
             ) from error
         (self.folder / "job.txt").write_text(payload + "\n", encoding="ascii")
 
-    def _write_splits(self, data: Iterable[Any]) -> int:
-        """Items into input splits as batched records, streamed: a generator larger than
-        memory goes through. A batch never crosses a split's end."""
+    def _write_splits(self, per_split: int, limit: int) -> int:
+        """The next items of the feed (at most ``limit``) into input splits of ``per_split``
+        items, as batched records; a batch never crosses a split's end. Returns the position
+        after the last item written."""
         inputs = self.folder / "input"
         inputs.mkdir()
-        size = len(data) if isinstance(data, list | tuple | range) else None
-        per_split = max(1, -(-size // self.mappers)) if size is not None else 50_000
         batch_items = max(1, min(protocol.BATCH_ITEMS, per_split))
-        feed = self.feed = ProducerFeed(
-            iter(data), not isinstance(data, SEQUENCE_TYPES)
-        )
+        feed, start = self.feed, self.feed.next_index
         handle = None
         try:
-            while not feed.exhausted:
+            while not feed.exhausted and feed.next_index - start < limit:
                 first = feed.next_index
-                batch = feed.pull(min(batch_items, per_split - first % per_split))
+                written = first - start
+                wanted = min(
+                    batch_items, per_split - written % per_split, limit - written
+                )
+                batch = feed.pull(wanted)
                 if not batch:
                     break
-                if first % per_split == 0:
+                if written % per_split == 0:
                     if handle is not None:
                         handle.close()
-                    name = f"split-{first // per_split:05d}.txt"
+                    name = f"split-{written // per_split:05d}.txt"
                     handle = open(inputs / name, "w", encoding="ascii")  # noqa: SIM115
                 self._write_batch(handle, first, batch)
         finally:
@@ -634,16 +663,21 @@ def _run_parallel(
 
 
 def _collect(
-    region: Region, lines: Iterable[str], count: int, producer_output: dict[int, Output]
+    region: Region,
+    lines: Iterable[str],
+    start: int,
+    count: int,
+    producer_output: dict[int, Output],
 ) -> list[Any]:
-    """Results in key order; printed output replayed item by item; the first failure raised."""
+    """Results of a job over items ``start`` to ``start + count`` in key order; printed
+    output replayed item by item; the first failure raised."""
     results: list[Any] = []
     for key, value in protocol.read_records(lines):
         first = int(key)
-        if first != len(results):
+        if first != start + len(results):
             raise RuntimeError(
-                f"{region.label}: the job returned item {first} where item {len(results)} was "
-                "due: an item was lost or duplicated"
+                f"{region.label}: the job returned item {first} where item "
+                f"{start + len(results)} was due: an item was lost or duplicated"
             )
         outcome = protocol.decode(value)
         if outcome[0] == "done":
