@@ -449,3 +449,18 @@ def test_the_host_paths_given_to_containers(write_program, tmp_path: Path) -> No
     ]
     assert runtime.host_paths(str(work), arguments) == [str(data), str(work)]
     assert runtime.host_paths("/", []) == []  # never the container's own folders
+
+
+def test_what_kernels_write_to_stderr_reaches_the_users_stderr(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "import sys\nfrom toreador import data_parallel_region\n"
+        "def k(x):\n    print('warning about', x, file=sys.stderr)\n    return x\n"
+        "print(data_parallel_region([1, 2, 3], k))\n"
+    )
+    got = run_script(compile_docker(program, tmp_path) / "Main.py", env=docker_engine)
+    assert (got.stdout, got.returncode) == ("[1, 2, 3]\n", 0), got.stderr[-3000:]
+    for x in (1, 2, 3):
+        assert f"warning about {x}" in got.stderr
+    assert docker_leftovers() == []

@@ -790,14 +790,20 @@ def serve() -> None:
                 traceback.format_exc(),
                 {},
             )
-            transport.answer(
-                job, batch, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-            )
+            outcome = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            transport.answer(job, batch, pickle.dumps(("", outcome)))
         else:
-            message = run_batch(
-                batch, apply_batch, kernel, repl, items, OutputRecorder()
-            )
-            transport.answer(job, batch, pickled_outcome(message, items))
+            # what kernels write to stderr travels with the outcome: a container's own
+            # stderr is a log nobody reads
+            real_stderr, sys.stderr = sys.stderr, io.StringIO()
+            try:
+                message = run_batch(
+                    batch, apply_batch, kernel, repl, items, OutputRecorder()
+                )
+            finally:
+                written, sys.stderr = sys.stderr.getvalue(), real_stderr
+            outcome = pickled_outcome(message, items)
+            transport.answer(job, batch, pickle.dumps((written, outcome)))
         done += 1
 
 
@@ -1516,7 +1522,11 @@ class _DockerRun:
             answer = self.transport.get(self.job, 0.2)
             if answer is not None:
                 number, payload = answer
-                outcomes[number] = pickle.loads(payload)
+                written, outcome = pickle.loads(payload)
+                if written:  # what the batch's kernels wrote to stderr, as it arrives
+                    sys.stderr.write(written)
+                    sys.stderr.flush()
+                outcomes[number] = pickle.loads(outcome)
                 while emitted in outcomes:
                     message = outcomes.pop(emitted)
                     seconds = message[3] if message[1] == "done" else 0.0
