@@ -79,12 +79,48 @@ async def doubled(n):
     return 2 * n
 
 
+async def agen(values):
+    for value in values:
+        yield value
+
+
 async def gather(values):
     results = []
     async with contextlib.AsyncExitStack():
-        for value in values:
+        async for value in agen(values):
             results.append(await doubled(value))
-    return results
+    return results + [v async for v in agen(values) if v]
+
+
+TOTAL = 0
+
+
+def accumulate(n):
+    global TOTAL
+    TOTAL += n
+    return TOTAL
+
+
+def echo():
+    received = yield "ready"
+    while (received := (yield received)) is not None:
+        pass
+
+
+def spread(*args, **kwargs):
+    first, *rest = args or (None,)
+    return first, len(rest), sorted(kwargs)
+
+
+def status(value):
+    try:
+        number = int(value)
+    except ValueError:
+        return "not a number"
+    else:
+        return f"number {number}"
+    finally:
+        pass
 
 
 def grouped(errors):
@@ -114,6 +150,9 @@ def main():
     bump()
     print(bump(), list(generator(COUNT)), asyncio.run(gather([1, 2])))
     print(grouped([ValueError("a"), ValueError("b")]), WithMeta.kind)
+    channel = echo()
+    print(next(channel), channel.send("hello"), accumulate(2), accumulate(3))
+    print(spread(*[1, 2, 3], **{"b": 1, "a": 2}), status("12"), status("x"))
     for value in range(2):
         if value:
             continue
