@@ -88,3 +88,24 @@ def test_a_form_feed_inside_indentation_compiles_for_every_target(
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert got.returncode == 0 and got.stdout == ("[2, 3]\n" if "dpr" in text else "")
+
+
+# Found by a longer fuzz run: libcst gives no position to the whitespace of `case {}:`, and
+# the scope index once crashed on it (KeyError: SimpleWhitespace).
+EMPTY_MAPPING_PATTERN = (
+    PRELUDE + "X = {}\nmatch X:\n    case {}:\n        pass\n"
+    "def k(v):\n    return v + 1\nprint(dpr([1, 2], k))\n"
+)
+
+
+@pytest.mark.parametrize("target", ["local", "hadoop", "spark", "docker"])
+def test_an_empty_mapping_pattern_compiles_for_every_target(target: str, tmp_path: Path) -> None:
+    try_compile(EMPTY_MAPPING_PATTERN, target)
+    if target == "local":
+        source = source_from_bytes(EMPTY_MAPPING_PATTERN.encode(), tmp_path / "m.py", "m.py")
+        write_output(compile_source(source, "auto", target, DeployModel()), tmp_path / "out")
+        got = subprocess.run(
+            [sys.executable, str(tmp_path / "out" / "Main.py")],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert (got.stdout, got.returncode) == ("[2, 3]\n", 0), got.stderr

@@ -273,3 +273,35 @@ def test_a_generator_longer_than_a_round_gives_every_item(write_program, tmp_pat
     out = compile_into(program, tmp_path / "out", target="hadoop")
     got = run_script(out / "Main.py", timeout=300)
     assert (got.stdout, got.returncode) == (expected.stdout, 0), got.stderr[-2000:]
+
+
+def test_ctrl_c_removes_the_job_folder(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    program = write_program(
+        "import itertools, time\nfrom toreador import producer_consumer\n"
+        "def slow(x):\n    time.sleep(0.05)\n    return x\n"
+        "print(producer_consumer(itertools.count(), slow))\n"
+    )
+    out = compile_into(program, tmp_path / "out", target="hadoop")
+    before = set(Path(tempfile.gettempdir()).glob("toreador-hadoop-*"))
+    process = subprocess.Popen(
+        [sys.executable, str(out / "Main.py")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not psutil.Process(process.pid).children() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first round's mappers are running
+    assert set(Path(tempfile.gettempdir()).glob("toreador-hadoop-*")) - before
+    mappers = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and stdout == ""
+    assert "KeyboardInterrupt" in stderr
+    _, alive = psutil.wait_procs(mappers, timeout=10)
+    assert not alive
+    assert set(Path(tempfile.gettempdir()).glob("toreador-hadoop-*")) <= before
