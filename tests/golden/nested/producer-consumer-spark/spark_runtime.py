@@ -784,8 +784,9 @@ class _SparkRun:
         if self._job is None:
             from pyspark import cloudpickle
 
+            pickled: Callable[[Any], bytes] = cloudpickle.dumps
             try:
-                self._job = with_argv(cloudpickle.dumps((self.kernel, self.repl)))
+                self._job = with_argv(pickled((self.kernel, self.repl)))
             except Exception as error:
                 raise TypeError(
                     f"{self.region.label}: the kernel {self.region.kernel} or its replicated "
