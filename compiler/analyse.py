@@ -1,11 +1,11 @@
 """Analysis: the regions of a module and the closure of definitions their kernels need.
 
 Read-only: nothing here changes the tree. The result is frozen data for the planner and the
-transformer. Rules (design.md): a kernel is a module-level function or class, an imported or
-builtin callable, a lambda or nested function that closes over no local (hoisted to module
-level), or any other expression evaluated in the main program; whatever module-level
-definition a kernel needs goes, transitively, to the shared module. What cannot be shipped
-faithfully is refused with a diagnostic, never guessed.
+transformer. Rules (docs/user-guide.md, "What a kernel may be"): a kernel is a module-level
+function or class, an imported or builtin callable, a lambda or nested function that closes
+over no local (hoisted to module level), or any other expression evaluated in the main
+program; whatever module-level definition a kernel needs goes, transitively, to the shared
+module. What cannot be shipped faithfully is refused with a diagnostic, never guessed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The parallel patterns, registered in one place.
 
-A pattern is the shape of a parallel execution (design.md); each has its own module saying
+A pattern is the shape of a parallel execution (docs/user-guide.md); each has its own module saying
 which files it generates and which primitive it is natural for.
 """
 
