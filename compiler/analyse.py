@@ -10,6 +10,7 @@ module. What cannot be shipped faithfully is refused with a diagnostic, never gu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from libcst.metadata import (
 
 from .diagnostics import CompileError, Diagnostic
 from .kernel_hazards import hazards
-from .scope_index import PRIMITIVES, FoundCall, ScopeIndex, build_index, walk
+from .scope_index import PRIMITIVES, FoundCall, ScopeIndex, bound_name, build_index, walk
 from .source import SourceFile
 
 KEYWORDS = {
@@ -103,10 +104,10 @@ class _Analysis:
         self.module = index.module
         self.errors: list[Diagnostic] = []
         self.hoisted: list[Hoisted] = []
-        self._direct_uses: set[int] | None = None
         # every identifier of the program, in any scope: generated names avoid them all
-        self.all_names = frozenset(n.value for n in walk(self.module) if isinstance(n, cst.Name))
+        self.all_names = frozenset(index.names)
         self.root_nodes: dict[int, cst.CSTNode] = {}  # a root statement: the definition used
+        self._hoisted_cache: tuple[int, frozenset[int]] = (0, frozenset())
         self.global_scope = index.global_scope
         self.deps = self._dependencies()
         self.global_names = (
@@ -491,7 +492,8 @@ class _Analysis:
                     continue
                 found = self._optional_move(top, moved, baseline)
                 if isinstance(found, str):
-                    kept.append(self._kept(statement, found))
+                    if self._used_as_value(statement):  # else nothing can pickle it
+                        kept.append(self._kept(statement, found))
                     continue
                 moved |= found[0]
                 copied |= found[1]
@@ -549,7 +551,7 @@ class _Analysis:
             global_names=self.global_names,
             imports_only_shipped=self._imports_only_shipped(moved),
             warnings=tuple(warnings),
-            kept_in_main=tuple(k for k in kept if self._used_as_value(k.node)),
+            kept_in_main=tuple(kept),
             all_names=self.all_names,
             error_references=tuple(error_references),
             toreador_bound=frozenset(
@@ -557,7 +559,7 @@ class _Analysis:
                 for top in index.toreador_imports
                 for node in walk(self.module.body[top])
                 if isinstance(node, cst.ImportAlias)
-                for bound in [_alias_bound(node)]
+                for bound in [bound_name(node)]
             ),
         )
 
@@ -578,10 +580,14 @@ class _Analysis:
             for node in walk(region.kernel):
                 hoisted_labels.setdefault(id(node), f"kernel '{region.kernel_name}'")
         found = hazards([*shipped, *(r.kernel for r in regions)], self.index)
-        in_shipped = {id(n) for root in shipped for n in walk(root)}
+        hoisted = self._hoisted_ids()
         warnings = []
         for use in found:
-            if use.kind == "identity" and id(use.node) not in in_shipped:
+            if (
+                use.kind == "identity"
+                and self.index.top_of.get(use.node, -1) not in moved
+                and id(use.node) not in hoisted
+            ):
                 continue  # evaluated in Main.py, where it reads as in the source
             line, column = self.index.position(use.node)
             who = (
@@ -595,14 +601,20 @@ class _Analysis:
         return warnings
 
     # -- optional shipping ------------------------------------------------------------------
-    def _write_problems(self, moved: set[int]) -> set[Diagnostic]:
-        """The write diagnostics that shipping ``moved`` would raise (nothing is recorded)."""
+    @contextlib.contextmanager
+    def _errors_aside(self) -> Iterator[list[Diagnostic]]:
+        """Diagnostics of a trial run of a rule, kept apart from the program's own."""
         saved, self.errors = self.errors, []
         try:
-            self._check_writes(moved)
-            return set(self.errors)
+            yield self.errors
         finally:
             self.errors = saved
+
+    def _write_problems(self, moved: set[int]) -> set[Diagnostic]:
+        """The write diagnostics that shipping ``moved`` would raise (nothing is recorded)."""
+        with self._errors_aside() as problems:
+            self._check_writes(moved)
+        return set(problems)
 
     def _optional_move(
         self, top: int, moved: set[int], baseline: set[Diagnostic]
@@ -615,25 +627,16 @@ class _Analysis:
         that may act when the module is imported, or it needs a global computed by code
         (the workers would compute it again, e.g. from their own ``sys.argv``).
         """
-        saved, self.errors = self.errors, []
-        try:
+        with self._errors_aside() as reasons:
             extra_moved, extra_copied, ok = self.closure({top: ""}, report=True)
-            reasons = [d.message for d in self.errors]
-        finally:
-            self.errors = saved
         if not ok:
-            return reasons[0] if reasons else "what it needs cannot be shipped"
+            return reasons[0].message if reasons else "what it needs cannot be shipped"
         added = extra_moved - moved
         for needed in sorted(added):
             statement = self.module.body[needed]
-            attributes = {id(n.attr) for n in walk(statement) if isinstance(n, cst.Attribute)}
-            identity = [
-                n.value
-                for n in _names_in(statement)
-                if n.value in _MODULE_IDENTITY and id(n) not in attributes
-            ]
+            identity = [h for h in hazards([statement], self.index) if h.kind == "identity"]
             if identity:
-                return f"{self._describe(needed)} reads `{identity[0]}`"
+                return f"{self._describe(needed)} reads `{identity[0].name}`"
             if needed == top and isinstance(statement, cst.FunctionDef):
                 for decorator in statement.decorators:
                     if not _pure_decorator(self.module.code_for_node(decorator.decorator)):
@@ -668,20 +671,14 @@ class _Analysis:
         return False
 
     def _called_directly(self, name: cst.CSTNode) -> bool:
-        if self._direct_uses is None:  # called, or an attribute read (Cls.method(...))
-            self._direct_uses = {
-                id(child.func if isinstance(child, cst.Call) else child.value)
-                for child in walk(self.module)
-                if isinstance(child, cst.Call | cst.Attribute)
-            }
-        return id(name) in self._direct_uses
+        return id(name) in self.index.direct_uses  # called, or an attribute read (C.m(...))
 
     def _imports_only_shipped(self, moved: set[int]) -> frozenset[str]:
         """Imported names used, but only by code that moved to the shared module: Main.py
         need not import them any more (names never used at all are left alone)."""
         if self.global_scope is None:
             return frozenset()
-        hoisted_nodes = {id(n) for h in self.hoisted for n in walk(h.node)}
+        hoisted_nodes = self._hoisted_ids()
         names = set()
         for assignment in self.global_scope.assignments:
             if not isinstance(assignment, ImportAssignment) or not assignment.references:
@@ -694,7 +691,14 @@ class _Analysis:
         return frozenset(names)
 
     def _in_hoisted(self, region: RegionCall) -> bool:
-        return any(any(n is region.node for n in walk(h.node)) for h in self.hoisted)
+        return id(region.node) in self._hoisted_ids()
+
+    def _hoisted_ids(self) -> frozenset[int]:
+        """Ids of every node of the hoisted kernels (known once the kernels are found)."""
+        if self._hoisted_cache[0] != len(self.hoisted):
+            ids = frozenset(id(n) for h in self.hoisted for n in walk(h.node))
+            self._hoisted_cache = (len(self.hoisted), ids)
+        return self._hoisted_cache[1]
 
     def _names_defined(self, moved: set[int], still_used: bool = False) -> tuple[str, ...]:
         """Names defined by moved statements (with ``still_used``: only those that the code
@@ -771,13 +775,13 @@ class _Analysis:
         # place changes the worker's copy only; refused when the main program reads that
         # global (a cache only the kernels read is fine)
         shipped_code = {
-            id(node)
+            top
             for top in moved
             if isinstance(self.module.body[top], cst.FunctionDef | cst.ClassDef)
-            for node in walk(self.module.body[top])
-        } | {id(node) for h in self.hoisted for node in walk(h.node)}
-        for base, _top in self.index.mutations:
-            if id(base) not in shipped_code:
+        }
+        hoisted = self._hoisted_ids()
+        for base, top in self.index.mutations:
+            if top not in shipped_code and id(base) not in hoisted:
                 continue
             access = self.index.access_of.get(base)
             referents = access.referents if access is not None else ()
@@ -786,7 +790,7 @@ class _Analysis:
                 and isinstance(r.scope, GlobalScope)
                 and any(
                     self.index.top_of.get(read.node, -1) not in moved
-                    and id(read.node) not in shipped_code
+                    and id(read.node) not in hoisted
                     for read in r.references
                 )
                 for r in referents
@@ -804,11 +808,7 @@ class _Analysis:
         top = self.index.top_of.get(region.node, -1)
         if top < 0 or isinstance(self.module.body[top], cst.FunctionDef | cst.ClassDef):
             return  # runs when its function is called, after the module has been read
-        saved, self.errors = self.errors, []
-        try:
-            moved, _, _ = self.closure(needed, report=False)
-        finally:
-            self.errors = saved
+        moved, _, _ = self.closure(needed, report=False)  # records nothing
         late = sorted(t for t in moved if t > top)
         if late:
             what = self._describe(late[0])
@@ -889,7 +889,6 @@ _HAZARDS = {
         "argument if the kernel needs it"
     ),
 }
-_MODULE_IDENTITY = frozenset({"__name__", "__file__", "__spec__", "__loader__", "__package__"})
 # Decorators known to act only on the function they wrap.
 _PURE_DECORATORS = frozenset(
     {
@@ -944,12 +943,6 @@ def _parameters(definition: cst.FunctionDef) -> list[cst.Param]:
     return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]
 
 
-def _alias_bound(alias: cst.ImportAlias) -> str:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    return alias.evaluated_name.split(".")[0]
-
-
 def _pure_decorator(code: str) -> bool:
     return code.split("(", 1)[0].strip() in _PURE_DECORATORS
 
@@ -958,8 +951,6 @@ def _constant_definition(statement: cst.CSTNode, module: cst.Module) -> bool:
     """A module-level definition whose value is the same wherever it is evaluated: literals,
     names, operators and containers, and calls of a few constant builders; no access to
     ``sys`` or ``os`` (argv and the environment differ in a worker)."""
-    if _is_import_line(statement):
-        return True
     for node in walk(statement):
         if isinstance(node, cst.Call):
             if module.code_for_node(node.func).strip() not in _CONSTANT_CALLS:
@@ -971,12 +962,6 @@ def _constant_definition(statement: cst.CSTNode, module: cst.Module) -> bool:
         elif isinstance(node, cst.Await | cst.Yield | cst.NamedExpr):
             return False
     return True
-
-
-def _is_import_line(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(s, cst.Import | cst.ImportFrom) for s in statement.body
-    )
 
 
 def _names_in(node: cst.CSTNode) -> Iterator[cst.Name]:

@@ -69,7 +69,7 @@ NUMPY_EXPLICIT = frozenset(
 
 
 STDIN = frozenset({"builtins.input", "sys.stdin"})
-MODULE_IDENTITY = frozenset({"__name__", "__file__"})
+MODULE_IDENTITY = frozenset({"__name__", "__file__", "__spec__", "__loader__", "__package__"})
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,10 @@ def hazards(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[Hazard]:
     """The uses in ``nodes`` (and below them), each reported once, in source order."""
     found: dict[int, Hazard] = {}
     for root in nodes:
-        attributes = {id(n.attr) for n in walk(root) if isinstance(n, cst.Attribute)}
         for node in walk(root):
+            # (the `random` of `x.random` is no access of its own: it is never matched)
             if not isinstance(node, cst.Name | cst.Attribute):
                 continue
-            if isinstance(node, cst.Name) and id(node) in attributes:
-                continue  # `x.random` is not `random`
             if isinstance(node, cst.Name) and node.value in MODULE_IDENTITY:
                 if index.access_of.get(node) is not None:
                     found.setdefault(id(node), Hazard(node, "identity", node.value))

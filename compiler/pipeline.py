@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -104,10 +103,7 @@ def _requirements(
         paths = sorted(module.rglob("*.py")) if module.is_dir() else [module]
         sources += [path.read_text(encoding="utf-8", errors="replace") for path in paths]
     own = {Path(name).stem for name in files} | {module.stem for module in modules}
-    needed = derive_requirements(sources, own)
-    main_pins = derive_requirements([files["Main.py"]], own, follow_packages=False).pinned
-    pinned = tuple(sorted(set(needed.pinned) | set(main_pins), key=str.lower))
-    return dataclasses.replace(needed, pinned=pinned)
+    return derive_requirements(sources, own, pins_only=[files["Main.py"]])
 
 
 def manifest(compiled: CompiledProgram) -> dict[str, Any]:

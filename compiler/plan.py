@@ -94,7 +94,7 @@ def plan_program(
     check_pair(pattern, target)
     allowed = TARGETS[target].patterns
     regions = []
-    taken = set(analysis.global_names) | set(analysis.all_names)
+    taken = set(analysis.all_names)  # the global names among them
     for region in analysis.regions:
         chosen = pattern
         if chosen == "auto":

@@ -136,18 +136,24 @@ def _installed_from_folder(distribution: metadata.Distribution) -> bool:
         return False
 
 
-def derive_requirements(
-    sources: Iterable[str], own_modules: Iterable[str], follow_packages: bool = True
-) -> Requirements:
-    """The requirements of code made of ``sources``, whose own modules are ``own_modules``;
-    with ``follow_packages``, also what the used modules of folder-installed packages import."""
+def _imported(sources: Iterable[str]) -> set[str]:
     imported: set[str] = set()
     for source in sources:
         try:
             imported |= imported_modules(source)
         except (SyntaxError, ValueError):
             continue  # the program's own module, broken: Python will say so where it runs
+    return imported
+
+
+def derive_requirements(
+    sources: Iterable[str], own_modules: Iterable[str], pins_only: Iterable[str] = ()
+) -> Requirements:
+    """The requirements of code made of ``sources``, whose own modules are ``own_modules``.
+    Of ``pins_only`` (code that imports, but whose imports the workers need only to unpickle
+    its objects), the index packages are pinned too; nothing else of it is followed."""
     sources = list(sources)
+    imported, pin_imported = _imported(sources), _imported(pins_only)
     skipped = set(sys.stdlib_module_names) | set(own_modules) | {"__future__", "toreador"}
     providers = metadata.packages_distributions()
     pinned: set[str] = set()
@@ -155,10 +161,10 @@ def derive_requirements(
     local_tops: set[str] = set()
     missing: set[str] = set()
 
-    def classify(names: Iterable[str]) -> None:
+    def classify(names: Iterable[str], pin_only: bool = False) -> None:
         for name in sorted(names):
             found = providers.get(name, [])
-            if not found:
+            if not found and not pin_only:
                 missing.add(name)
             for distribution_name in found:
                 distribution = metadata.distribution(distribution_name)
@@ -166,15 +172,16 @@ def derive_requirements(
                 # every copy on the path counts: a source checkout's egg-info may come first
                 copies = metadata.distributions(name=distribution_name)
                 if any(_installed_from_folder(copy) for copy in copies):
-                    local.add(canonical)
-                    local_tops.add(name)
+                    if not pin_only:
+                        local.add(canonical)
+                        local_tops.add(name)
                 else:
                     pinned.add(f"{canonical}=={distribution.version}")
 
     classify(imported - skipped)
+    classify(pin_imported - imported - skipped, pin_only=True)
     files: dict[str, Path] = {}
-    # what the used modules of folder-installed packages import, in turn
-    if local_tops and follow_packages:
+    if local_tops:  # what the used modules of folder-installed packages import, in turn
         files, others = _package_closure(sources, set(local_tops))
         classify(others - skipped - imported - local_tops)
     return Requirements(

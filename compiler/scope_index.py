@@ -65,7 +65,6 @@ class ToreadorReference:
 
     node: cst.BaseExpression
     name: str
-    top: int
 
 
 @dataclass
@@ -81,6 +80,10 @@ class ScopeIndex:
     star_imports: list[cst.ImportFrom] = field(default_factory=list)
     toreador_imports: set[int] = field(default_factory=set)
     global_scope: GlobalScope | None = None
+    # every identifier the program writes, in any scope (generated names must avoid them)
+    names: set[str] = field(default_factory=set)
+    # ids of the expressions that are called or whose attribute is read (`f(...)`, `C.m`)
+    direct_uses: set[int] = field(default_factory=set)
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column of a node."""
@@ -98,6 +101,7 @@ class _Indexer(cst.CSTVisitor):
         self.current_top = -1
         self.scopes: set[Scope] = set()
         self.calls: list[tuple[cst.Call, int]] = []
+        self.attribute_of: dict[int, cst.Attribute] = {}  # id of `x` in `x.y` -> `x.y`
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         top = self.top_ids.get(id(node))
@@ -116,8 +120,16 @@ class _Indexer(cst.CSTVisitor):
                 index.global_scope = scope
         return super().on_visit(node)
 
+    def visit_Name(self, node: cst.Name) -> None:
+        self.index.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attribute_of[id(node.value)] = node
+        self.index.direct_uses.add(id(node.value))
+
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append((node, self.current_top))
+        self.index.direct_uses.add(id(node.func))
         func = node.func
         if (
             isinstance(func, cst.Attribute)
@@ -168,21 +180,17 @@ class _Indexer(cst.CSTVisitor):
                 self.index.calls.append(FoundCall(primitive, call, top))
                 called.add(id(call.func))
         # every other read of toreador's names: a primitive used as a value, its error class
-        attribute_of = {
-            id(node.value): node for node in walk(original_node) if isinstance(node, cst.Attribute)
-        }
         for name_node, access in self.index.access_of.items():
             if not any(isinstance(r, ImportAssignment) for r in access.referents):
                 continue
-            expression: cst.BaseExpression = attribute_of.get(id(name_node), name_node)
+            expression: cst.BaseExpression = self.attribute_of.get(id(name_node), name_node)
             found = toreador_name(expression, self.index.access_of)
             if found is None and expression is not name_node:
                 expression = name_node  # `toreador` itself, not one of its names
                 found = toreador_name(expression, self.index.access_of)
             if found is None or id(expression) in called:
                 continue
-            top = self.index.top_of.get(name_node, -1)
-            self.index.references.append(ToreadorReference(expression, found, top))
+            self.index.references.append(ToreadorReference(expression, found))
         self.index.references.sort(key=lambda ref: self.index.position(ref.node))
 
 
@@ -232,6 +240,16 @@ def toreador_name(expression: cst.BaseExpression, access_of: dict[cst.Name, Acce
                 ):
                     return attribute or ""
     return None
+
+
+def bound_name(alias: cst.ImportAlias) -> str:
+    """The name an import binds: its `as` name, else the first part of what it imports."""
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    name: cst.BaseExpression = alias.name
+    while isinstance(name, cst.Attribute):
+        name = name.value
+    return name.value if isinstance(name, cst.Name) else ""
 
 
 def _dotted(node: cst.BaseExpression) -> str:

@@ -14,6 +14,7 @@ import libcst as cst
 
 from .analyse import KEYWORDS, ModuleAnalysis, RegionCall
 from .plan import ParallelPlan, RegionPlan
+from .scope_index import bound_name
 
 Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
@@ -116,15 +117,6 @@ def _is_docstring(statement: Statement) -> bool:
     )
 
 
-def _bound_name(alias: cst.ImportAlias) -> str:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    name: cst.BaseExpression = alias.name
-    while isinstance(name, cst.Attribute):
-        name = name.value
-    return name.value if isinstance(name, cst.Name) else ""
-
-
 def _without_imports(statement: Statement, unused: frozenset[str]) -> Statement | None:
     """An import line without the names only moved code used; None when nothing is left."""
     if not unused or not _is_import(statement):
@@ -135,7 +127,7 @@ def _without_imports(statement: Statement, unused: frozenset[str]) -> Statement 
         if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
             small.names, cst.ImportStar
         ):
-            aliases = [a for a in small.names if _bound_name(a) not in unused]
+            aliases = [a for a in small.names if bound_name(a) not in unused]
             if not aliases:
                 continue
             last = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)

@@ -280,8 +280,12 @@ class OutputRecorder(io.TextIOBase):
 
     def write(self, text: str) -> int:
         if text:
-            self.chunks.setdefault(self.offset, []).append(text)
+            self.file(text)
         return len(text)
+
+    def file(self, part: str | bytes) -> None:
+        """Keep what was written, under the item being processed."""
+        self.chunks.setdefault(self.offset, []).append(part)
 
     def take(self) -> dict[int, Output]:
         """Each item's output: its text, or, when it also wrote bytes, its parts in order."""
@@ -311,7 +315,7 @@ class _BytesChannel(io.RawIOBase):
     def write(self, data: Any) -> int:
         chunk = bytes(data)
         if chunk:
-            self.recorder.chunks.setdefault(self.recorder.offset, []).append(chunk)
+            self.recorder.file(chunk)
         return len(chunk)
 
 
@@ -460,9 +464,10 @@ class _StreamingJob:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
     def _clear_round(self) -> None:
-        """Between the rounds of a streamed region: all but the job goes."""
+        """Between the rounds of a streamed region: all but the job and the program's modules
+        goes."""
         for path in self.folder.iterdir():
-            if path.name == "job.txt":
+            if path.name in ("job.txt", PROGRAM_ARCHIVE):
                 continue
             if path.is_dir():
                 shutil.rmtree(path)
@@ -531,7 +536,14 @@ class _StreamingJob:
         shipped = (*PROGRAM_FILES, f"{region.shared_module}.py")
         files = [str(HERE / name) for name in shipped]
         files.append(str(self.folder / "job.txt"))
-        archive = program_archive(self.folder / PROGRAM_ARCHIVE, {"Main.py", *shipped})
+        zipped = (
+            self.folder / PROGRAM_ARCHIVE
+        )  # zipped once a region, kept across rounds
+        archive = (
+            zipped
+            if zipped.exists()
+            else program_archive(zipped, {"Main.py", *shipped})
+        )
         if archive is not None:
             files.append(str(archive))
         commands = [

@@ -246,8 +246,12 @@ class OutputRecorder(io.TextIOBase):
 
     def write(self, text: str) -> int:
         if text:
-            self.chunks.setdefault(self.offset, []).append(text)
+            self.file(text)
         return len(text)
+
+    def file(self, part: str | bytes) -> None:
+        """Keep what was written, under the item being processed."""
+        self.chunks.setdefault(self.offset, []).append(part)
 
     def take(self) -> dict[int, Output]:
         """Each item's output: its text, or, when it also wrote bytes, its parts in order."""
@@ -277,7 +281,7 @@ class _BytesChannel(io.RawIOBase):
     def write(self, data: Any) -> int:
         chunk = bytes(data)
         if chunk:
-            self.recorder.chunks.setdefault(self.recorder.offset, []).append(chunk)
+            self.recorder.file(chunk)
         return len(chunk)
 
 
