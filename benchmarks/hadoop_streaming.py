@@ -8,6 +8,7 @@ speed-up on the 300,000-item case is reported (Hadoop's own overheads are not me
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import tempfile
@@ -33,11 +34,12 @@ def compile_hadoop(name: str) -> Path:
 
 def main() -> int:
     out = compile_hadoop("many_tiny.py")
-    sys.path.insert(0, str(out))
-    import streaming_protocol as protocol
+    from toreador.runtime import hadoop_streaming as protocol
+    from toreador.runtime.travel import dumps, with_argv
 
     folder = Path(tempfile.mkdtemp())
-    (folder / "job.txt").write_text(protocol.encode((abs, (), "bench")) + "\n")
+    job = base64.b64encode(with_argv(dumps((abs, (), "bench")))).decode("ascii")
+    (folder / "job.txt").write_text(job + "\n")
     batch = protocol.BATCH_ITEMS
     (folder / "input.txt").write_text(
         "".join(

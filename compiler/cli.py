@@ -10,27 +10,21 @@ from typing import Annotated
 
 import typer
 
+from toreador.patterns import PATTERNS
+
 from .deploy_model import load_model
 from .diagnostics import CompileError, ToreadorError
 from .pipeline import compile_source, write_output
+from .registry import TARGETS
 from .source import read_source
 from .verify import verify as run_verify
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
-class PatternChoice(StrEnum):
-    auto = "auto"
-    mapreduce = "mapreduce"
-    producer_consumer = "producer-consumer"
-    bag_of_tasks = "bag-of-tasks"
-
-
-class TargetChoice(StrEnum):
-    local = "local"
-    hadoop = "hadoop"
-    spark = "spark"
-    docker = "docker"
+# The choices come from the registries: a pattern or target added there is offered here.
+PatternChoice = StrEnum("PatternChoice", {name: name for name in ("auto", *PATTERNS)})  # type: ignore[misc]
+TargetChoice = StrEnum("TargetChoice", {name: name for name in TARGETS})  # type: ignore[misc]
 
 
 @app.command()
@@ -41,9 +35,9 @@ def compile_command(
     ] = None,
     pattern: Annotated[
         PatternChoice, typer.Option(help="Parallel pattern; auto picks the natural one per region.")
-    ] = PatternChoice.auto,
+    ] = PatternChoice.auto,  # type: ignore[attr-defined]
     target: Annotated[TargetChoice, typer.Option(help="Platform to run on.")] = (
-        TargetChoice.local
+        TargetChoice.local  # type: ignore[attr-defined]
     ),
     output: Annotated[
         Path | None,

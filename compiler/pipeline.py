@@ -19,6 +19,7 @@ from .render import format_python, header_lines
 from .requirements import Requirements, derive_requirements
 from .source import SourceFile, parse_source
 from .targets import TARGETS, load_target
+from .targets.common import RUNTIME_PACKAGE
 from .transform import transform_program
 
 
@@ -45,7 +46,8 @@ def compile_source(
     render_files = load_target(target).render_files  # type: ignore[attr-defined]
     files: dict[str, str] = render_files(plan, program)
     modules = local_modules(source.path) if source.path.is_file() else ()
-    clashes = [m for m in modules if m.name in files or m.stem in {Path(f).stem for f in files}]
+    generated = {Path(_top(name)).stem for name in files}
+    clashes = [m for m in modules if m.stem in generated]
     if clashes:
         names = ", ".join(sorted(m.name for m in clashes))
         raise CompileError(
@@ -102,8 +104,13 @@ def _requirements(
     for module in modules:
         paths = sorted(module.rglob("*.py")) if module.is_dir() else [module]
         sources += [path.read_text(encoding="utf-8", errors="replace") for path in paths]
-    own = {Path(name).stem for name in files} | {module.stem for module in modules}
+    own = {Path(_top(name)).stem for name in files} | {module.stem for module in modules}
     return derive_requirements(sources, own, pins_only=[files["Main.py"]])
+
+
+def _top(name: str) -> str:
+    """The top-level entry of a generated file's path (a runtime module: its package)."""
+    return name.split("/", 1)[0]
 
 
 def manifest(compiled: CompiledProgram) -> dict[str, Any]:
@@ -133,7 +140,8 @@ def manifest(compiled: CompiledProgram) -> dict[str, Any]:
         ],
         "copied_modules": [m.name for m in compiled.local_modules],
         "shipped_packages": sorted({f"packages/{name}" for name, _ in compiled.package_files}),
-        "files": sorted([*compiled.files, "manifest.json", "ruff.toml"]),
+        "runtime": sorted(name for name in compiled.files if name.startswith(RUNTIME_PACKAGE)),
+        "files": sorted({*map(_top, compiled.files), "manifest.json", "ruff.toml"}),
     }
 
 
@@ -147,14 +155,18 @@ def write_output(compiled: CompiledProgram, out_dir: Path) -> list[Path]:
             stale = set(json.loads(old_manifest.read_text(encoding="utf-8")).get("files", []))
         except (ValueError, OSError):
             stale = set()
+    # the runtime's copy is the compiler's own, whole: an earlier compile's modules go
+    shutil.rmtree(out_dir / RUNTIME_PACKAGE, ignore_errors=True)
     written = []
     for name, content in compiled.files.items():
         path = out_dir / name
+        path.parent.mkdir(exist_ok=True)
         path.write_text(content, encoding="utf-8")
         if path.suffix == ".sh" or content.startswith("#!"):  # scripts run as they are
             path.chmod(0o755)
         written.append(path)
-    format_python(out_dir, [p for p in written if p.suffix == ".py"])
+    # the runtime is copied as it is (formatted already): its files match the package's
+    format_python(out_dir, [p for p in written if p.suffix == ".py" and p.parent == out_dir])
     for module in compiled.local_modules:  # copied as they are: they are the user's files
         target = out_dir / module.name
         if module.is_dir():

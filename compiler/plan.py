@@ -11,8 +11,8 @@ from toreador.patterns import NATURAL_PATTERN, PATTERNS
 from .analyse import ModuleAnalysis
 from .deploy_model import DeployModel
 from .diagnostics import UsageError, error_at
+from .registry import TARGETS
 from .source import SourceFile
-from .targets import TARGETS
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ def plan_program(
                 workers=model.local_workers(),
             )
         )
+    if target == "docker":
+        _check_docker_network(regions, model)
     return ParallelPlan(
         source_name=source.name,
         source_sha256=source.sha256,
@@ -131,6 +133,23 @@ def plan_program(
         region_class=_unused("Region", taken),
         error_name=_unused("PrimitiveUsageError", taken - analysis.toreador_bound),
     )
+
+
+def _check_docker_network(regions: list[RegionPlan], model: DeployModel) -> None:
+    """A producer-consumer region on docker feeds its consumers through a Redis queue: a
+    model that gives the containers no network leaves them no way to it."""
+    queued = [r.label for r in regions if r.pattern == "producer-consumer" and not r.nested]
+    if model.docker.network_mode == "none" and queued:
+        raise UsageError(
+            [
+                error_at(
+                    "toreador-compile",
+                    "deployment model: [docker] network_mode = 'none' leaves the consumer "
+                    f"containers of {', '.join(queued)} no way to the Redis queue of the "
+                    "producer-consumer pattern; use 'host' or leave it unset",
+                )
+            ]
+        )
 
 
 def _unused(name: str, taken: set[str]) -> str:

@@ -38,9 +38,12 @@ def render_skeleton(name: str, context: dict[str, Any]) -> str:
     return environment().get_template(name).render(**context)
 
 
-def static_file(name: str) -> str:
-    """A skeleton file copied verbatim (the runtime engine)."""
-    return (_skeleton_dir() / name).read_text(encoding="utf-8")
+def runtime_source(module: str) -> str:
+    """A module of the runtime package (``toreador.runtime``), as it is."""
+    import toreador.runtime
+
+    folder = Path(toreador.runtime.__file__).resolve().parent
+    return (folder / f"{module}.py").read_text(encoding="utf-8")
 
 
 def header_lines(source_name: str, sha256: str, version: str, target: str, role: str) -> str:

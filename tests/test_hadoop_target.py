@@ -41,14 +41,25 @@ def hadoop_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def protocol(hadoop_out: Path) -> Any:
-    sys.path.insert(0, str(hadoop_out))
-    import streaming_protocol
+def protocol() -> Any:
+    """The line protocol, tested in place (the generated folder holds a copy of it)."""
+    from toreador.runtime import hadoop_streaming
 
-    yield streaming_protocol
-    sys.path.remove(str(hadoop_out))
-    sys.modules.pop("streaming_protocol", None)
-    sys.modules.pop("hadoop_runtime", None)
+    return hadoop_streaming
+
+
+def outcome_of(out: Path, value: str) -> Any:
+    """A mapper's outcome, read with the generated folder's copy of the runtime (whose
+    classes it names)."""
+    from toreador.runtime import hadoop_streaming as protocol
+
+    sys.path.insert(0, str(out))
+    try:
+        return protocol.decode(value)
+    finally:
+        sys.path.remove(str(out))
+        for name in [name for name in sys.modules if name.startswith("toreador_runtime")]:
+            del sys.modules[name]
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,10 +91,10 @@ def test_mapper_and_reducer_are_streaming_programs(
     hadoop_out: Path, protocol: Any, tmp_path: Path
 ) -> None:
     job = tmp_path / "job.txt"
-    # the job as hadoop_runtime writes it: the kernel, its arguments, the program's argv
-    import hadoop_runtime
+    # the job as the hadoop engine writes it: the kernel, its arguments, the program's argv
+    from toreador.runtime.travel import dumps, with_argv
 
-    payload = hadoop_runtime.with_argv(hadoop_runtime.dumps((repr, (), "test")))
+    payload = with_argv(dumps((repr, (), "test")))
     job.write_text(base64.b64encode(payload).decode("ascii") + "\n")
     lines = "".join(protocol.batch_records(0, ["a\tb", "c\nd"]))
     lines += "".join(protocol.batch_records(2, ["\x00"]))
@@ -97,9 +108,10 @@ def test_mapper_and_reducer_are_streaming_programs(
     )
     records = list(protocol.read_records(mapped.stdout.splitlines()))
     assert [key for key, _ in records] == ["000000000000", "000000000002"]
-    assert [protocol.decode(value) for _, value in records] == [
-        ("done", ["'a\\tb'", "'c\\nd'"], {}),
-        ("done", ["'\\x00'"], {}),
+    outcomes = [outcome_of(hadoop_out, value) for _, value in records]
+    assert [(type(o).__name__, o.values, o.printed) for o in outcomes] == [
+        ("Done", ["'a\\tb'", "'c\\nd'"], {}),
+        ("Done", ["'\\x00'"], {}),
     ]
     reduced = subprocess.run(
         [sys.executable, str(hadoop_out / "Reducer.py")],
@@ -233,13 +245,10 @@ def test_run_hadoop_sh_runs_the_job_on_the_real_framework(
         check=False,
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
-    sys.path.insert(0, str(out))
-    try:
-        import streaming_protocol
-    finally:
-        sys.path.remove(str(out))
-    outcomes = sorted(streaming_protocol.read_records(ran.stdout.splitlines()))
-    values = [v for _, value in outcomes for v in streaming_protocol.decode(value)[1]]
+    from toreador.runtime import hadoop_streaming as protocol
+
+    outcomes = sorted(protocol.read_records(ran.stdout.splitlines()))
+    values = [v for _, value in outcomes for v in outcome_of(out, value).values]
     assert values == ["A\t!", "B\nC\t!", "Ü\t!"]
 
 

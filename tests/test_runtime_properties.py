@@ -26,7 +26,7 @@ PROGRAM = (
 )
 
 
-ENGINES = {"local": "parallel_runtime", "spark": "spark_runtime"}
+ENGINES = {"local": "toreador_runtime.local", "spark": "toreador_runtime.spark"}
 
 
 @pytest.fixture(scope="module", params=sorted(ENGINES))
@@ -43,8 +43,12 @@ def runtime(
     engine = importlib.import_module(ENGINES[target])
     yield engine
     sys.path.remove(str(out))
-    for name in (*ENGINES.values(), "Mapper", "Reducer", "Producer", "Consumer", "Worker"):
-        sys.modules.pop(name, None)
+    for name in list(sys.modules):
+        if name.startswith("toreador_runtime") or name in STEPS:
+            sys.modules.pop(name, None)
+
+
+STEPS = ("Mapper", "Reducer", "Producer", "Consumer", "Worker")
 
 
 def double(x: Any) -> Any:
@@ -164,4 +168,4 @@ def test_unequal_bag_is_refused_like_the_reference(runtime: Any) -> None:
 def test_missing_pattern_files_are_not_needed_for_sequential_runs(runtime: Any) -> None:
     spec = region(runtime, "data_parallel_region", "mapreduce", 1)
     assert runtime.run_region(spec, [1, 2], double) == [2, 4]
-    assert Path(runtime.__file__).stem in ENGINES.values()
+    assert f"toreador_runtime.{Path(runtime.__file__).stem}" in ENGINES.values()

@@ -155,7 +155,8 @@ def test_run_spark_sh_carries_the_model(tmp_path: Path) -> None:
     assert os.access(out / "run_spark.sh", os.X_OK)
     shared = (out / "nested_shared.py").read_text()
     assert 'master="spark://head:7077"' in shared and "task_cpus=2" in shared
-    assert (out / "parallel_runtime.py").exists()  # the inner level of the nested regions
+    # the inner level of the nested regions
+    assert (out / "toreador_runtime" / "local.py").exists()
 
 
 # -- a real standalone cluster (the spark_cluster fixture, in conftest.py) ----------------------

@@ -1,55 +1,17 @@
-"""The targets (platforms), registered in one place and chosen by name.
+"""The targets (platforms): one module per target, loaded by name when a compile needs it.
 
-Like mrjob's runners: one module per target, imported lazily, so an engine that is missing or
-not yet built only matters when someone asks for it.
+Like mrjob's runners: imported lazily, so an engine that is missing or not yet built only
+matters when someone asks for it. What is known of each target before that is the registry
+(``compiler/registry.py``), re-exported here.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 
+from ..registry import ALL_PATTERNS, TARGETS, TargetInfo
 
-@dataclass(frozen=True)
-class TargetInfo:
-    """What the compiler knows about a target before loading its module."""
-
-    name: str
-    patterns: tuple[str, ...]
-    module: str | None  # None: designed, not implemented in this version
-    summary: str
-    requirements: bool = False  # writes requirements.txt: the workers run elsewhere
-    ships_packages: bool = False  # copies the folder-installed packages the workers import
-    worker_packages: tuple[str, ...] = ()  # what the engine's workers import themselves
-    # the workers find Main.py's own definitions (forked from it, or sent by value by Spark's
-    # cloudpickle); elsewhere what stays in Main.py cannot be unpickled in a worker
-    workers_see_main: bool = False
-
-
-ALL_PATTERNS = ("mapreduce", "producer-consumer", "bag-of-tasks")
-TARGETS: dict[str, TargetInfo] = {
-    "local": TargetInfo(
-        "local", ALL_PATTERNS, "local", "processes on this machine", workers_see_main=True
-    ),
-    "hadoop": TargetInfo("hadoop", ("mapreduce",), "hadoop", "Hadoop Streaming"),
-    "spark": TargetInfo(
-        "spark",
-        ALL_PATTERNS,
-        "spark",
-        "PySpark, local mode or a cluster",
-        requirements=True,
-        workers_see_main=True,
-    ),
-    "docker": TargetInfo(
-        "docker",
-        ALL_PATTERNS,
-        "docker",
-        "containers on a Docker engine",
-        requirements=True,
-        ships_packages=True,
-        worker_packages=("redis",),
-    ),
-}
+__all__ = ["ALL_PATTERNS", "TARGETS", "TargetInfo", "load_target"]
 
 
 def load_target(name: str) -> object:

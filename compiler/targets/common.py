@@ -1,16 +1,23 @@
-"""What every target writes the same way: Main.py and the shared module."""
+"""What every target writes the same way: Main.py, the shared module, the runtime's copy."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from toreador.patterns import PATTERNS
+from toreador.runtime.semantics import RegionRecord
 
 from ..plan import ParallelPlan, RegionPlan
-from ..render import header_lines, render_skeleton
+from ..registry import TARGETS
+from ..render import header_lines, render_skeleton, runtime_source
 from ..transform import TransformedProgram
+
+# The runtime's copy in a generated folder: a package of its own name, so that it never
+# meets an installed toreador (or its version) where the program runs.
+RUNTIME_PACKAGE = "toreador_runtime"
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,25 @@ def base_arguments(region: RegionPlan) -> list[tuple[str, Any]]:
     ]
 
 
+def model_arguments(
+    region: RegionPlan, record: type, section: object, derived: dict[str, Any] | None = None
+) -> list[tuple[str, Any]]:
+    """A region record's arguments: the plan's base fields, then each setting of the
+    engine's record (a dataclass extending RegionRecord) from the deployment model's section
+    field of the same name, or from ``derived`` (what the compiler computes). A setting
+    named in neither is a bug here, not in the user's program."""
+    base = {f.name for f in dataclasses.fields(RegionRecord)}
+    arguments = base_arguments(region)
+    for setting in dataclasses.fields(record):
+        if setting.name in base:
+            continue
+        if derived is not None and setting.name in derived:
+            arguments.append((setting.name, derived[setting.name]))
+        else:
+            arguments.append((setting.name, getattr(section, setting.name)))
+    return arguments
+
+
 def header_for(plan: ParallelPlan) -> Callable[[str], str]:
     def header(role: str) -> str:
         return header_lines(
@@ -40,13 +66,21 @@ def header_for(plan: ParallelPlan) -> Callable[[str], str]:
     return header
 
 
+def runtime_files(target: str) -> dict[str, str]:
+    """The runtime modules the target's engine needs, copied verbatim (see toreador.runtime)."""
+    return {
+        f"{RUNTIME_PACKAGE}/{module}.py": runtime_source(module)
+        for module in TARGETS[target].runtime
+    }
+
+
 def program_files(
     plan: ParallelPlan,
     program: TransformedProgram,
-    runtime_module: str,
     region_arguments: Callable[[RegionPlan], list[tuple[str, Any]]] = base_arguments,
 ) -> dict[str, str]:
-    """Main.py (always) and the shared module (when there are regions)."""
+    """Main.py (always); the shared module and the runtime (when there are regions)."""
+    runtime_module = f"{RUNTIME_PACKAGE}.{TARGETS[plan.target].engine}"
     header = header_for(plan)
     run_import = _import_as("run_region", plan.run_name)
     region_import = _import_as("Region", plan.region_class)
@@ -95,6 +129,7 @@ def program_files(
                 "body": program.shared_body.rstrip("\n"),
             },
         )
+        files.update(runtime_files(plan.target))
     return files
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..plan import ParallelPlan, RegionPlan
-from ..render import render_skeleton, static_file
-from ..transform import TransformedProgram
-from .common import base_arguments, header_for, program_files
+from toreador.runtime.hadoop import Region
 
-RUNTIME_MODULE = "hadoop_runtime"
-PROTOCOL_MODULE = "streaming_protocol"
+from ..plan import ParallelPlan, RegionPlan
+from ..render import render_skeleton
+from ..transform import TransformedProgram
+from .common import header_for, model_arguments, program_files
 
 
 def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, str]:
@@ -23,44 +22,19 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     settings = plan.model.hadoop
 
     def arguments(region: RegionPlan) -> list[tuple[str, Any]]:
-        return [
-            *base_arguments(region),
-            ("reducers", settings.reducers),
-            ("python", settings.python),
-            ("hadoop_home", settings.hadoop_home),
-            ("streaming_jar", settings.streaming_jar),
-            ("input", settings.input),
-            ("output", settings.output),
-            ("shared_module", plan.shared_module),
-        ]
+        return model_arguments(region, Region, settings, {"shared_module": plan.shared_module})
 
-    files = program_files(plan, program, RUNTIME_MODULE, arguments)
+    files = program_files(plan, program, arguments)
     if not plan.regions:
         return files
     header = header_for(plan)
-    files[f"{RUNTIME_MODULE}.py"] = (
-        header("The hadoop engine: input splits, the streaming job, ordered results.")
-        + "\n"
-        + render_skeleton("hadoop/hadoop_runtime.py.j2", {})
-    )
-    files[f"{PROTOCOL_MODULE}.py"] = (
-        header("The line protocol of Main.py, Mapper.py and Reducer.py.")
-        + "\n"
-        + static_file("hadoop/streaming_protocol.py.txt")
-    )
     labels = ", ".join(r.label for r in plan.regions)
     for name in ("Mapper.py", "Reducer.py"):
         files[name] = render_skeleton(
             f"mapreduce/hadoop/{name}.j2",
             {"header": header(f"The Hadoop Streaming {name[:-3].lower()}."), "labels": labels},
         )
-    shipped = [
-        "Mapper.py",
-        "Reducer.py",
-        f"{PROTOCOL_MODULE}.py",
-        f"{RUNTIME_MODULE}.py",
-        f"{plan.shared_module}.py",
-    ]
+    shipped = ["Mapper.py", "Reducer.py", f"{plan.shared_module}.py"]
     hadoop = f"{settings.hadoop_home}/bin/hadoop" if settings.hadoop_home else "hadoop"
     files["run_hadoop.sh"] = render_skeleton(
         "hadoop/run_hadoop.sh.j2",

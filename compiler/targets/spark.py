@@ -4,8 +4,8 @@ Main.py builds the SparkSession from the deployment model when a region first ru
 the one spark-submit or a notebook made); run_spark.sh submits the same program with the
 model's executors, cores and memory and ships the generated modules with --py-files. The
 pattern steps (Mapper.py, Consumer.py, Worker.py, ...) are the same files the local target
-writes: they run inside Spark tasks. A program with nested regions also gets the local engine,
-which runs an inner region on the CPUs Spark gives its task.
+writes: they run inside Spark tasks. The runtime's local engine runs a nested region on the
+CPUs Spark gives its task.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from toreador.runtime.spark import Region
+
 from ..plan import ParallelPlan, RegionPlan
 from ..render import render_skeleton
 from ..transform import TransformedProgram
-from .common import base_arguments, header_for, pattern_step_files, program_files
-
-RUNTIME_MODULE = "spark_runtime"
-INNER_RUNTIME_MODULE = "parallel_runtime"
+from .common import header_for, model_arguments, pattern_step_files, program_files
 
 
 def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, str]:
@@ -28,34 +27,12 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
     app_name = f"toreador-{plan.shared_module.removesuffix('_shared')}"
 
     def arguments(region: RegionPlan) -> list[tuple[str, Any]]:
-        return [
-            *base_arguments(region),
-            ("master", settings.master),
-            ("executors", settings.executors),
-            ("executor_cores", settings.executor_cores),
-            ("executor_memory", settings.executor_memory),
-            ("driver_memory", settings.driver_memory),
-            ("task_cpus", settings.task_cpus),
-            ("python", settings.python),
-            ("app_name", app_name),
-            ("shared_module", plan.shared_module),
-        ]
+        return model_arguments(region, Region, settings, {"app_name": app_name})
 
-    files = program_files(plan, program, RUNTIME_MODULE, arguments)
+    files = program_files(plan, program, arguments)
     if not plan.regions:
         return files
     header = header_for(plan)
-    files[f"{RUNTIME_MODULE}.py"] = (
-        header("The spark engine: SparkSession, jobs per region, ordered results.")
-        + "\n"
-        + render_skeleton("spark/spark_runtime.py.j2", {})
-    )
-    if any(region.nested for region in plan.regions):
-        files[f"{INNER_RUNTIME_MODULE}.py"] = (
-            header("The local engine: runs nested regions on a Spark task's CPUs.")
-            + "\n"
-            + render_skeleton("local/parallel_runtime.py.j2", {})
-        )
     files.update(pattern_step_files(plan))
     files["run_spark.sh"] = render_skeleton(
         "spark/run_spark.sh.j2",

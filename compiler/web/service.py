@@ -23,8 +23,8 @@ from pygments.util import ClassNotFound
 from ..deploy_model import load_model
 from ..diagnostics import Diagnostic, ToreadorError
 from ..pipeline import compile_source, write_output
+from ..registry import ALL_PATTERNS, TARGETS
 from ..source import read_source
-from ..targets import ALL_PATTERNS, TARGETS
 from ..verify import RunResult, Verdict
 from .sandbox import Limits, SandboxResult, run_limited
 

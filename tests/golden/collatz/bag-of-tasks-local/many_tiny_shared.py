@@ -8,7 +8,7 @@ Main.py imports these names from here, so a pickled object of a class defined he
 same thing in the main program and in every worker.
 """
 
-from parallel_runtime import Region
+from toreador_runtime.local import Region
 
 # The parallel regions of many_tiny.py (see manifest.json).
 REGION_COLLATZ_LENGTH_LINE_17 = Region(

@@ -13,7 +13,7 @@ del _sys
 
 
 import sys
-from hadoop_runtime import run_region
+from toreador_runtime.hadoop import run_region
 from many_tiny_shared import (
     REGION_COLLATZ_LENGTH_LINE_17,
     collatz_length,

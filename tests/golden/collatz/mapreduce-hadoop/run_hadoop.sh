@@ -4,18 +4,18 @@
 # Deployment script: the streaming job for operators.
 # Do not edit: change the source and compile again.
 # Runs region many_tiny.py:17 as a Hadoop Streaming job, the way Main.py does it: for operators who
-# prepare the input splits and job.txt themselves (python Main.py with TOREADOR_KEEP=1 leaves
+# prepare the input splits, job.txt and program_modules.zip themselves (python Main.py with TOREADOR_KEEP=1 leaves
 # them in a toreador-hadoop-* folder under the temporary directory).
 set -euo pipefail
 HADOOP=${HADOOP:-hadoop}
 STREAMING_JAR=${STREAMING_JAR:-hadoop-streaming.jar}
-JOB_FOLDER=${1:?usage: run_hadoop.sh JOB_FOLDER (with input/ and job.txt)}
+JOB_FOLDER=${1:?usage: run_hadoop.sh JOB_FOLDER (with input/, job.txt, program_modules.zip)}
 here=$(cd "$(dirname "$0")" && pwd)
 "$HADOOP" fs -rm -r -f toreador-input toreador-output
 "$HADOOP" fs -put "$JOB_FOLDER/input" toreador-input
 "$HADOOP" jar "$STREAMING_JAR" \
   -D mapreduce.job.reduces=2 \
-  -files "$here/Mapper.py,$here/Reducer.py,$here/streaming_protocol.py,$here/hadoop_runtime.py,$here/many_tiny_shared.py,$JOB_FOLDER/job.txt" \
+  -files "$here/Mapper.py,$here/Reducer.py,$here/many_tiny_shared.py,$JOB_FOLDER/job.txt,$JOB_FOLDER/program_modules.zip" \
   -input toreador-input \
   -output toreador-output \
   -mapper "python3 Mapper.py" \

@@ -13,7 +13,7 @@ del _sys
 
 
 import sys
-from docker_runtime import run_region
+from toreador_runtime.docker_run import run_region
 from many_tiny_shared import (
     REGION_COLLATZ_LENGTH_LINE_17,
     collatz_length,

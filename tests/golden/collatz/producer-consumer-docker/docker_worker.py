@@ -5,7 +5,7 @@
 """A worker container's entry point (the image's command): takes batches from the shared volume
 or the queue, runs the pattern's step on each and answers with its outcome."""
 
-import docker_runtime
+from toreador_runtime.docker_run import serve
 
 if __name__ == "__main__":
-    docker_runtime.serve()
+    serve()

@@ -8,7 +8,7 @@ Main.py imports these names from here, so a pickled object of a class defined he
 same thing in the main program and in every worker.
 """
 
-from spark_runtime import Region
+from toreador_runtime.spark import Region
 
 # The parallel regions of many_tiny.py (see manifest.json).
 REGION_COLLATZ_LENGTH_LINE_17 = Region(
@@ -25,7 +25,6 @@ REGION_COLLATZ_LENGTH_LINE_17 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-many_tiny",
-    shared_module="many_tiny_shared",
 )
 
 

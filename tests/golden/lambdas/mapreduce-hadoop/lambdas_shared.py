@@ -8,7 +8,7 @@ Main.py imports these names from here, so a pickled object of a class defined he
 same thing in the main program and in every worker.
 """
 
-from hadoop_runtime import Region
+from toreador_runtime.hadoop import Region
 
 # The parallel regions of lambdas.py (see manifest.json).
 REGION_DATA_PARALLEL_REGION_LINE_12 = Region(

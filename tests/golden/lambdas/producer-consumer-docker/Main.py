@@ -11,7 +11,7 @@ if _sys.argv[0].endswith("Main.py"):
     _sys.argv[0] = _sys.argv[0][: -len("Main.py")] + "lambdas.py"
 del _sys
 
-from docker_runtime import run_region
+from toreador_runtime.docker_run import run_region
 from lambdas_shared import (
     REGION_ADD_BASE_LINE_13,
     REGION_BAG_OF_TASK_LINE_14,

@@ -8,7 +8,7 @@ Main.py imports these names from here, so a pickled object of a class defined he
 same thing in the main program and in every worker.
 """
 
-from spark_runtime import Region
+from toreador_runtime.spark import Region
 
 # The parallel regions of lambdas.py (see manifest.json).
 REGION_DATA_PARALLEL_REGION_LINE_12 = Region(
@@ -25,7 +25,6 @@ REGION_DATA_PARALLEL_REGION_LINE_12 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-lambdas",
-    shared_module="lambdas_shared",
 )
 REGION_ADD_BASE_LINE_13 = Region(
     label="lambdas.py:13",
@@ -41,7 +40,6 @@ REGION_ADD_BASE_LINE_13 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-lambdas",
-    shared_module="lambdas_shared",
 )
 REGION_BAG_OF_TASK_LINE_14 = Region(
     label="lambdas.py:14",
@@ -57,7 +55,6 @@ REGION_BAG_OF_TASK_LINE_14 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-lambdas",
-    shared_module="lambdas_shared",
 )
 REGION_POW_LINE_16 = Region(
     label="lambdas.py:16",
@@ -73,7 +70,6 @@ REGION_POW_LINE_16 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-lambdas",
-    shared_module="lambdas_shared",
 )
 
 

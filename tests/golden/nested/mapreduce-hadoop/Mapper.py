@@ -7,87 +7,20 @@
 
 Reads ``key<TAB>batch`` lines on stdin, applies the kernel from job.txt (shipped with -files)
 to each item of the batch, and writes ``key<TAB>outcome`` lines on stdout: the results, or the
-first failure, with what the kernel printed for each item (stdout itself is the protocol's
-channel, so printing is captured).
+first failure, with what the kernel printed for each item.
 """
 
-import base64
 import os
 import sys
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-# the program's own modules and packages, shipped by hadoop_runtime as one archive
+# the runtime and the program's own modules, shipped by the hadoop engine as one archive
 if os.path.exists(os.path.join(HERE, "program_modules.zip")):
     sys.path.insert(1, os.path.join(HERE, "program_modules.zip"))
 os.environ["TOREADOR_IN_TASK"] = "1"  # a nested region runs inside this task
 
-import streaming_protocol as protocol  # noqa: E402
-from hadoop_runtime import (  # noqa: E402
-    OutputRecorder,
-    load_with_argv,
-    picklable,
-    portable,
-    short_repr,
-)
-
-
-def map_batch(kernel, repl, items, printed):  # type: ignore[no-untyped-def]
-    """The outcome of one batch: ("done", results, printed) or ("failed", ...)."""
-    results = []
-    for offset, item in enumerate(items):
-        printed.offset = offset
-        try:
-            results.append(kernel(item, *repl))
-        except (
-            BaseException
-        ) as error:  # the reference stops here: report it, never drop it
-            return (
-                "failed",
-                offset,
-                portable(error),
-                printed.take(),
-                short_repr(item),
-                traceback.format_exc(),
-            )
-    return ("done", results, printed.take())
-
-
-def main() -> None:
-    job_path = os.environ.get("TOREADOR_JOB", "job.txt")
-    with open(job_path, encoding="ascii") as handle:
-        # the main program's sys.argv is set before the kernel's module is imported
-        kernel, repl, _label = load_with_argv(base64.b64decode(handle.read().strip()))
-    channel = sys.stdout
-    printed = OutputRecorder()
-    for key, value in protocol.read_records(sys.stdin):
-        items = protocol.decode(value)
-        sys.stdout = printed
-        try:
-            outcome = map_batch(kernel, repl, items, printed)
-        finally:
-            sys.stdout = channel
-        try:
-            line = f"{key}\t{protocol.encode(outcome)}\n"
-        except Exception as error:  # e.g. a result that cannot be pickled
-            offset = 0
-            if outcome[0] == "done":
-                offset = next(
-                    (i for i, v in enumerate(outcome[1]) if not picklable(v)), 0
-                )
-            problem = TypeError(f"the result of this item cannot be sent back: {error}")
-            failure = (
-                "failed",
-                offset,
-                problem,
-                {},
-                short_repr(items[offset]),
-                str(problem),
-            )
-            line = f"{key}\t{protocol.encode(failure)}\n"
-        channel.write(line)
-
+from toreador_runtime.hadoop_streaming import run_mapper  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    run_mapper(os.environ.get("TOREADOR_JOB", "job.txt"))

@@ -11,7 +11,7 @@ if _sys.argv[0].endswith("Main.py"):
     _sys.argv[0] = _sys.argv[0][: -len("Main.py")] + "nested.py"
 del _sys
 
-from parallel_runtime import run_region
+from toreador_runtime.local import run_region
 from nested_shared import (
     REGION_ANALYSE_GROUP_LINE_31,
     analyse_group,

@@ -8,7 +8,7 @@ Main.py imports these names from here, so a pickled object of a class defined he
 same thing in the main program and in every worker.
 """
 
-from docker_runtime import Region, run_region
+from toreador_runtime.docker_run import Region, run_region
 
 # The parallel regions of nested.py (see manifest.json).
 REGION_CHUNK_STATS_LINE_25 = Region(

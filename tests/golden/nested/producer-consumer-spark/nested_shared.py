@@ -8,7 +8,7 @@ Main.py imports these names from here, so a pickled object of a class defined he
 same thing in the main program and in every worker.
 """
 
-from spark_runtime import Region, run_region
+from toreador_runtime.spark import Region, run_region
 
 # The parallel regions of nested.py (see manifest.json).
 REGION_CHUNK_STATS_LINE_25 = Region(
@@ -25,7 +25,6 @@ REGION_CHUNK_STATS_LINE_25 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-nested",
-    shared_module="nested_shared",
 )
 REGION_BAG_OF_TASK_LINE_26 = Region(
     label="nested.py:26",
@@ -41,7 +40,6 @@ REGION_BAG_OF_TASK_LINE_26 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-nested",
-    shared_module="nested_shared",
 )
 REGION_ANALYSE_GROUP_LINE_31 = Region(
     label="nested.py:31",
@@ -57,7 +55,6 @@ REGION_ANALYSE_GROUP_LINE_31 = Region(
     task_cpus=1,
     python="",
     app_name="toreador-nested",
-    shared_module="nested_shared",
 )
 
 

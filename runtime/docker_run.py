@@ -1,0 +1,239 @@
+"""The docker engine: runs a parallel region in worker containers on a Docker engine.
+
+Why it looks the way it does:
+- Main.py runs where the user runs it; at the first region it builds the program's image,
+  creates a shared volume and starts the worker containers (``docker_containers``), all
+  removed at exit. Work travels as batches (``docker_transport``): pickled lists of items;
+  the kernel and its replicated arguments are sent once per region ("a job"), so kernels
+  travel by reference to the shared module inside the image.
+- A list, tuple or range is cut into batches up front (mapreduce: a few per worker;
+  bag-of-tasks: one task per batch, for big bags at most BAG_TASKS_PER_WORKER per worker).
+  Anything else, and every producer_consumer region, is streamed through the queue, a batch
+  at a time, sized from the measured cost per item; it waits while queue_bound batches wait.
+- An outer region (its kernel holds nested regions) gets one container per item, as in the
+  original study (a container per gateway), at most `replicas` running at once; inside,
+  the nested regions run with the local engine on the container's CPUs.
+- Outcomes are replayed in input order (``driver``); a worker container that dies with
+  batches in flight fails the run naming the region and showing its last log lines.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .docker_containers import IN_CONTAINER, DockerEngine, engine
+from .docker_image import DockerEngineError
+from .docker_transport import worker_transport
+from .driver import BatchSizer, Driver
+from .local import run_nested
+from .outcomes import Failed, Outcome, pattern_steps, pickled_outcome, run_batch
+from .output import OutputRecorder, ProducerFeed, SequenceFeed
+from .semantics import (
+    SEQUENCE_TYPES,
+    PrimitiveUsageError,
+    RegionRecord,
+    is_list_like,
+    region_items,
+    run_region,
+)
+from .travel import job_payload, load_with_argv, pickled_batch, portable
+
+__all__ = ["DockerEngineError", "PrimitiveUsageError", "Region", "run_region", "serve"]
+
+BATCHES_PER_WORKER = 4  # a list's batches: enough to balance uneven items
+BAG_TASKS_PER_WORKER = (
+    64  # bag-of-tasks: one task per batch, up to this many per worker
+)
+STREAM_BATCH_SECONDS = 0.5  # a streamed batch's wanted length, from measured item cost
+MAX_BATCH_ITEMS = 100_000
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+HEALTH_SECONDS = 1.0  # how often, while waiting, the workers are checked to be alive
+KEPT_JOBS = 4  # a worker keeps the kernels and arguments of this many regions
+
+
+@dataclass(frozen=True)
+class Region(RegionRecord):
+    """A region run in worker containers, with the Docker settings of the model."""
+
+    outer: bool = False  # the kernel holds nested regions: one container per item
+    base_image: str = "python:3.11-slim"
+    replicas: int = 2
+    network_mode: str = ""
+    volume: str = "toreador-data"
+    docker_host: str = ""
+    redis_url: str = ""
+    redis_image: str = "redis:7-alpine"
+    queue_bound: int = 8
+    mount_host_paths: bool = True
+    cpus: int = 1
+    memory: str = "1g"
+    app_name: str = "toreador"
+
+    def run(self, data: Iterable[Any], kernel: Any, *repl: Any) -> list[Any]:
+        if os.environ.get(IN_CONTAINER):
+            cpus = int(os.environ.get("TOREADOR_CPUS", "1"))
+            return run_nested(self, data, kernel, repl, cpus)
+        items, kernel, repl = region_items(self.primitive, data, kernel, repl)
+        if is_list_like(items) and len(items) == 0:  # type: ignore[arg-type]
+            return []
+        return _DockerRun(engine(self), self, kernel, repl).start(items)
+
+
+class _DockerRun(Driver):
+    """One region run on the workers through a transport."""
+
+    def __init__(
+        self,
+        engine: DockerEngine,
+        region: Region,
+        kernel: Callable[..., Any],
+        repl: tuple[Any, ...],
+    ) -> None:
+        super().__init__(region, pattern_steps(region.pattern), 1, BatchSizer())
+        self.engine, self.settings, self.kernel, self.repl = (
+            engine,
+            region,
+            kernel,
+            repl,
+        )
+        self.job = uuid.uuid4().hex[:12]
+        queue = (
+            region.pattern == "producer-consumer"
+            or engine.edge
+            or not engine.local
+            or engine.external
+        )
+        self.kind = "queue" if queue else "volume"
+        self.per_item = region.outer and not engine.external
+        self.transport = engine.transport(self.kind)
+        self.workers = [] if self.per_item else engine.pool(self.kind)
+        self.slots = max(1, region.workers or region.replicas)
+        self.per_item_containers: list[Any] = []
+        self.last_check = time.monotonic()
+
+    def start(self, items: Iterable[Any]) -> list[Any]:
+        region = self.settings
+        job = (region.pattern, self.kernel, self.repl)
+        payload = job_payload(region.label, region.kernel, job, "a worker container")
+        self.transport.publish_job(self.job, payload)
+        feed: ProducerFeed
+        if is_list_like(items) and region.pattern != "producer-consumer":
+            sequence: Sequence[Any] = items  # type: ignore[assignment]
+            feed = SequenceFeed(sequence)
+            per_worker = (
+                BAG_TASKS_PER_WORKER
+                if region.pattern == "bag-of-tasks"
+                else BATCHES_PER_WORKER
+            )
+            batches = min(len(sequence), self.slots * per_worker)
+            self.sizer = BatchSizer(
+                fixed=1 if self.per_item else -(-len(sequence) // batches)
+            )
+        else:
+            capture = not isinstance(items, SEQUENCE_TYPES)
+            feed = ProducerFeed(self.steps.source(items), capture)
+            self.sizer = BatchSizer(
+                STREAM_BATCH_SECONDS,
+                first=max(1, len(self.workers) or self.slots),  # to measure
+                most=MAX_BATCH_ITEMS,
+                max_bytes=MAX_BATCH_BYTES,
+                fixed=1 if self.per_item else None,
+            )
+        total = len(items) if isinstance(items, Sequence) else None
+        return self.run(feed, total)
+
+    def room(self, in_flight: int, waiting: int) -> bool:
+        """Batches not yet replayed are bounded: queue_bound waiting beyond one per worker
+        (this bounds the queue and what waits here for its turn); outer regions run at most
+        `replicas` one-item containers at once."""
+        if self.per_item:
+            return in_flight + waiting < self.slots
+        return in_flight + waiting < self.settings.queue_bound + len(self.workers)
+
+    def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
+        payload = pickled_batch(self.region.label, batch, start, "a worker container")
+        self.sizer.measure_bytes(len(payload), len(batch))
+        self.transport.put(self.job, number, payload)
+        if self.per_item:
+            container = self.engine.start_worker(self.kind, one_batch=True)
+            self.per_item_containers.append(container)
+
+    def receive(self, timeout: float) -> Outcome | None:
+        answer = self.transport.get(self.job, timeout)
+        if answer is None:
+            return None
+        outcome: Outcome = pickle.loads(answer[1])
+        return outcome
+
+    def check(self, batches: int, first: int, last: int) -> None:
+        if time.monotonic() - self.last_check < HEALTH_SECONDS:
+            return
+        self.last_check = time.monotonic()
+        containers = self.per_item_containers if self.per_item else self.workers
+        failed = self.engine.failed_container(containers)
+        if failed is None:
+            return
+        container, logs = failed
+        problem = DockerEngineError(
+            f"{self.region.label}: worker container {container.name} of kernel "
+            f"{self.region.kernel} stopped with {batches} batch(es) in flight (items "
+            f"{first}..{last}): {logs.splitlines()[0] if logs else 'no log'}"
+        )
+        problem.add_note("its last log lines:\n" + logs.rstrip())
+        raise problem
+
+    def stop(self, finished: bool) -> None:
+        self.transport.finish_job(self.job)
+
+
+def serve() -> None:
+    """A worker container's loop: take a batch, run the pattern's step on it, answer with
+    its outcome; until the container is removed (or after TOREADOR_MAX_BATCHES batches:
+    the one-item containers of an outer region)."""
+    worker = os.environ.get("HOSTNAME", "worker") + f"-{os.getpid()}"
+    transport = worker_transport()
+    limit = int(os.environ.get("TOREADOR_MAX_BATCHES", "0"))
+    jobs: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}
+    done = 0
+    while not limit or done < limit:
+        job, batch, payload = transport.take(worker)
+        items: list[Any] = []
+        if job not in jobs:
+            try:
+                stored = transport.job(job)
+            except (LookupError, FileNotFoundError):
+                continue  # its region has ended (an earlier item failed): nobody waits for it
+        try:
+            if job not in jobs:
+                jobs[job] = load_with_argv(stored)
+                if (
+                    len(jobs) > KEPT_JOBS
+                ):  # a region's kernel and arguments, kept a while
+                    del jobs[next(iter(jobs))]
+            pattern, kernel, repl = jobs[job]
+            items = pickle.loads(payload)
+            apply_batch = pattern_steps(pattern).apply_batch
+        except (
+            BaseException
+        ) as error:  # the batch cannot even start: say so, never drop it
+            what = f"a batch of {len(items) or 'its'} item(s) that could not be loaded"
+            outcome: Outcome = Failed(
+                batch,
+                0,
+                f"{what} in the worker container",
+                portable(error),
+                traceback.format_exc(),
+                {},
+            )
+        else:
+            recorder = OutputRecorder()
+            outcome = run_batch(batch, apply_batch, kernel, repl, items, recorder, True)
+        transport.answer(job, batch, pickled_outcome(outcome, items))
+        done += 1

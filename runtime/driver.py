@@ -1,0 +1,218 @@
+"""The one loop every batch engine shares (local processes, Spark jobs, Docker containers).
+
+The driver pulls batches from a feed, sized from the measured cost per item, keeps a bounded
+window of them in flight, and replays the outcomes in input order as they complete: stdout
+is what the sequential program prints, and the first failing item (in input order) fails the
+run after the output of the items before it. An engine says only how a batch reaches its
+workers and how an outcome comes back (``submit``, ``receive``), and optionally how to see a
+dead worker (``check``) and what to do when the run ends (``stop``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .outcomes import Done, Outcome, PatternSteps, replay_outcome
+from .output import ProducerFeed
+from .semantics import RegionRecord
+
+RECEIVE_SECONDS = (
+    0.2  # how long the driver waits for an outcome before checking workers
+)
+SMOOTHING = 0.5  # weight of the newest measurement in the running cost per item
+
+
+class BatchSizer:
+    """How many items the next batch takes: enough for ``target_seconds`` of work at the
+    measured cost per item (``first`` before anything is measured), at most ``most`` items
+    and ``max_bytes`` of pickled items, at least ``least``. With ``balance_over`` workers
+    and a known ``total``, the last batches are cut smaller so that no worker idles at the
+    end, but never below ``min_seconds`` of work. ``fixed``: every batch that size."""
+
+    def __init__(
+        self,
+        target_seconds: float = 0.05,
+        first: int = 1,
+        least: int = 1,
+        most: int = 4096,
+        max_bytes: float = 32 * 1024 * 1024,
+        balance_over: int = 0,
+        total: int | None = None,
+        min_seconds: float = 0.002,
+        fixed: int | None = None,
+    ) -> None:
+        self.target_seconds, self.first, self.least, self.most = (
+            target_seconds,
+            first,
+            least,
+            most,
+        )
+        self.max_bytes, self.balance_over, self.total = max_bytes, balance_over, total
+        self.min_seconds, self.fixed = min_seconds, fixed
+        self.per_item_seconds: float | None = None
+        self.per_item_bytes = 0.0
+
+    def measure(self, seconds: float, count: int) -> None:
+        if count:
+            cost, previous = seconds / count, self.per_item_seconds
+            self.per_item_seconds = (
+                cost
+                if previous is None
+                else (1 - SMOOTHING) * previous + SMOOTHING * cost
+            )
+
+    def measure_bytes(self, size: int, count: int) -> None:
+        if count:
+            self.per_item_bytes = size / count
+
+    def size(self, next_index: int) -> int:
+        if self.fixed is not None:
+            return self.fixed
+        if self.per_item_seconds is None:
+            return self.first
+        cost = max(self.per_item_seconds, 1e-9)
+        wanted = self.target_seconds / cost
+        if self.balance_over and self.total is not None:
+            remaining = self.total - next_index
+            balanced = math.ceil(remaining / (self.balance_over * 4))
+            wanted = min(wanted, max(balanced, self.min_seconds / cost))
+        if self.per_item_bytes:
+            wanted = min(wanted, self.max_bytes / self.per_item_bytes)
+        return max(self.least, min(self.most, int(wanted)))
+
+
+class Driver:
+    """One region's run: feed, window, ordered replay. Engines subclass it."""
+
+    def __init__(
+        self, region: RegionRecord, steps: PatternSteps, window: int, sizer: BatchSizer
+    ) -> None:
+        self.region, self.steps, self.window, self.sizer = region, steps, window, sizer
+
+    # -- the hooks ------------------------------------------------------------------------
+    def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
+        """Send batch ``number`` (its first item is item ``start`` of the region)."""
+        raise NotImplementedError
+
+    def receive(self, timeout: float) -> Outcome | None:
+        """The outcome of any batch sent, or None after ``timeout`` seconds."""
+        raise NotImplementedError
+
+    def check(self, batches: int, first: int, last: int) -> None:
+        """Nothing came for a while: raise if a worker has died while ``batches`` batches,
+        items ``first`` to ``last``, were sent and not replayed."""
+
+    def stop(self, finished: bool) -> None:
+        """The run ended, well (``finished``) or by a failure or Ctrl-C."""
+
+    def room(self, in_flight: int, waiting: int) -> bool:
+        """May another batch be sent, with ``in_flight`` sent and not answered and
+        ``waiting`` answered but waiting for an earlier one? Waiting results stay few:
+        a slow batch never lets the others pile up here."""
+        return in_flight < self.window and waiting < self.window * 4
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self, feed: ProducerFeed, total: int | None) -> list[Any]:
+        progress = Progress(self.region.label, total)
+        ordered: list[Any] = []
+        waiting: dict[int, Outcome] = {}  # received, waiting for earlier batches
+        starts: dict[int, int] = {}
+        sent = received = replayed = 0
+        failed = finished = False
+        try:
+            while True:
+                while (
+                    not feed.exhausted
+                    and not failed  # the reference stops at the first failure: so do we
+                    and self.room(sent - received, len(waiting))
+                ):
+                    start = feed.next_index
+                    batch = feed.pull(self.sizer.size(start))
+                    if not batch:
+                        break
+                    starts[sent] = start
+                    self.submit(sent, start, batch)
+                    sent += 1
+                if replayed == sent:
+                    break
+                outcome = self.receive(RECEIVE_SECONDS)
+                if outcome is None:
+                    first = starts.get(replayed, feed.next_index)
+                    self.check(sent - replayed, first, feed.next_index - 1)
+                    continue
+                received += 1
+                waiting[outcome.number] = outcome
+                if isinstance(outcome, Done):
+                    self.sizer.measure(outcome.seconds, len(outcome.values))
+                else:
+                    failed = True
+                while replayed in waiting:
+                    replay_outcome(
+                        self.region,
+                        waiting.pop(replayed),
+                        starts.pop(replayed),
+                        ordered,
+                        self.steps.merge,
+                        feed,
+                    )
+                    replayed += 1
+                    progress.update(len(ordered))
+            finished = True
+        finally:
+            self.stop(finished)
+        progress.finish(len(ordered))
+        feed.finish()
+        return ordered
+
+
+class Progress:
+    """A one-line progress display on stderr, shown only once a run has lasted a while.
+    With TOREADOR_TIMINGS naming a file, the moments of a region's first result and of its
+    end are appended to it (what the benchmarks measure time to first result with)."""
+
+    def __init__(self, label: str, total: int | None) -> None:
+        self.label, self.total = label, total
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+        self.enabled = os.environ.get("TOREADOR_PROGRESS", "auto") != "0"
+        self.tty = sys.stderr.isatty()
+        self.interval = 0.5 if self.tty else 10.0
+        self.first_seen = False
+
+    def update(self, done: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if done and not self.first_seen:
+            self.first_seen = True
+            _record_timing(self.label, "first-result")
+        if not self.enabled or (now - self.started < 2.0 and not self.shown):
+            return
+        if not final and now - self.last < self.interval:
+            return
+        self.last, self.shown = now, True
+        total = "?" if self.total is None else str(self.total)
+        line = (
+            f"[toreador] {self.label}: {done}/{total} items, {now - self.started:.1f} s"
+        )
+        end = ("\n" if final else "\r") if self.tty else "\n"
+        sys.stderr.write(line + end)
+        sys.stderr.flush()
+
+    def finish(self, done: int) -> None:
+        if done and not self.first_seen:
+            self.update(done)
+        _record_timing(self.label, "done")
+        if self.shown:
+            self.update(done, final=True)
+
+
+def _record_timing(label: str, event: str) -> None:
+    path = os.environ.get("TOREADOR_TIMINGS")
+    if path:
+        with open(path, "a", encoding="utf-8") as timings:
+            timings.write(f"{time.time():.6f} {event} {label}\n")

@@ -1,0 +1,273 @@
+"""The local engine: runs a parallel region in forked worker processes on this machine.
+
+Why it looks the way it does:
+- Workers are forked when a region starts, so the kernel, the replicated arguments and any
+  module state are inherited, not pickled; only items and results cross a pipe.
+- A list, tuple or range is inherited too: workers are sent ranges of positions, so the
+  main process does no work per item. Anything else is pulled lazily, a batch at a time.
+- Batches are sized from measured cost (about TARGET_BATCH_SECONDS each), so tiny items cost
+  little per item and heavy items are spread one by one (see ``driver``).
+- Inside a worker, a nested region runs sequentially: the machine's cores are already in use.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import queue
+import signal
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .driver import BatchSizer, Driver
+from .outcomes import Outcome, PatternSteps, pattern_steps, pickled_outcome, run_batch
+from .output import OutputRecorder, ProducerFeed, SequenceFeed
+from .semantics import (
+    SEQUENCE_TYPES,
+    PrimitiveUsageError,
+    RegionRecord,
+    region_items,
+    run_in_place,
+    run_region,
+    worker_count,
+)
+from .travel import pickled_batch
+
+__all__ = [
+    "PrimitiveUsageError",
+    "Region",
+    "WorkerDiedError",
+    "run_nested",
+    "run_region",
+]
+
+TARGET_BATCH_SECONDS = 0.05
+# Balancing the end of a region cuts the last batches smaller, but never below this much
+# work: a round trip to a worker costs about a tenth of a millisecond.
+MIN_BATCH_SECONDS = 0.002
+MAX_BATCH = 4096
+MAX_BATCH_BYTES = (
+    8 * 1024 * 1024
+)  # keeps a window of batches small when items are large
+_IN_WORKER = False
+
+
+class WorkerDiedError(RuntimeError):
+    """A worker process ended without reporting (killed, or crashed in native code)."""
+
+
+@dataclass(frozen=True)
+class Region(RegionRecord):
+    """A region run by worker processes forked from this one."""
+
+    def run(self, data: Iterable[Any], kernel: Any, *repl: Any) -> list[Any]:
+        # Workers inherit the items of a bag of tasks when they are forked: only task
+        # numbers are sent, so a task may hold a function pickle could not ship (a lambda).
+        items, kernel, repl = region_items(self.primitive, data, kernel, repl)
+        workers = worker_count(self.workers)
+        size = len(items) if isinstance(items, SEQUENCE_TYPES) else None
+        if (
+            _IN_WORKER
+            or workers == 1
+            or (size is not None and size <= 1)
+            or not _can_fork()
+        ):
+            return [kernel(item, *repl) for item in items]
+        steps = pattern_steps(self.pattern)
+        workers = min(workers, size or workers)
+        return _LocalRun(self, steps, kernel, repl, workers).start(items, size)
+
+
+def run_nested(
+    region: RegionRecord,
+    data: Iterable[Any],
+    kernel: Any,
+    repl: tuple[Any, ...],
+    cpus: int,
+) -> list[Any]:
+    """A nested region inside another engine's worker (a Spark task, a container): on its
+    own ``cpus`` with this engine, or in place with one CPU."""
+    if cpus <= 1:
+        return run_in_place(region, data, kernel, repl)
+    local = Region(region.label, region.primitive, region.pattern, region.kernel, cpus)
+    return local.run(data, kernel, *repl)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+# What the forked workers inherit: set just before they are forked, cleared after the run.
+_INHERITED: (
+    tuple[
+        Callable[..., Any],
+        tuple[Any, ...],
+        Callable[..., list[Any]],
+        Sequence[Any] | None,
+    ]
+    | None
+) = None
+
+
+def _worker_main(tasks: Any, results: Any) -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C is the main program's to handle
+    assert _INHERITED is not None
+    kernel, repl, apply_batch, sequence = _INHERITED
+    recorder = OutputRecorder()
+    parent = os.getppid()
+    while True:
+        try:
+            task = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the main program was killed: do not linger
+                return
+            continue
+        if task is None:
+            return
+        number, payload = task[0], pickle.loads(task[1])
+        # a split of an inherited list arrives as (start, stop): the items never travel
+        items: Sequence[Any] = payload
+        if isinstance(payload, tuple) and sequence is not None:
+            items = sequence[payload[0] : payload[1]]
+        outcome = run_batch(number, apply_batch, kernel, repl, items, recorder)
+        results.put(pickled_outcome(outcome, items))
+
+
+class _LocalRun(Driver):
+    """One region run over forked workers, a bounded task queue and the ordered replay."""
+
+    def __init__(
+        self,
+        region: Region,
+        steps: PatternSteps,
+        kernel: Callable[..., Any],
+        repl: tuple[Any, ...],
+        workers: int,
+    ) -> None:
+        super().__init__(region, steps, workers * 2, BatchSizer())
+        self.kernel, self.repl, self.workers = kernel, repl, workers
+        self.context = multiprocessing.get_context("fork")
+        self.tasks: Any = None
+        self.results: Any = None
+        self.processes: list[Any] = []
+
+    def start(self, items: Iterable[Any], size: int | None) -> list[Any]:
+        global _INHERITED
+        # A list, tuple or range is inherited by the forked workers, which are then sent
+        # index ranges; the producer-consumer pattern streams its items through the queue.
+        sequence = (
+            items
+            if isinstance(items, list | tuple | range)
+            and self.region.pattern != "producer-consumer"
+            else None
+        )
+        feed: ProducerFeed
+        if sequence is not None:
+            feed = SequenceFeed(sequence, as_ranges=True)
+        else:
+            capture = not isinstance(items, SEQUENCE_TYPES)
+            feed = ProducerFeed(self.steps.source(items), capture)
+        self.sizer = BatchSizer(
+            TARGET_BATCH_SECONDS,
+            most=MAX_BATCH,
+            max_bytes=MAX_BATCH_BYTES,
+            balance_over=self.workers,
+            total=size,
+            min_seconds=MIN_BATCH_SECONDS,
+        )
+        _reap_retired()
+        self.tasks = self.context.Queue(maxsize=self.window)
+        self.results = self.context.Queue()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _INHERITED = (self.kernel, self.repl, self.steps.apply_batch, sequence)
+        self.processes = [
+            self.context.Process(
+                target=_worker_main, args=(self.tasks, self.results), daemon=True
+            )
+            for _ in range(self.workers)
+        ]
+        try:
+            for process in self.processes:
+                process.start()
+        finally:
+            _INHERITED = None
+        return self.run(feed, size)
+
+    def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
+        if isinstance(
+            batch, range
+        ):  # a split of the inherited list: only its bounds travel
+            self.tasks.put((number, pickle.dumps((batch.start, batch.stop))))
+            return
+        payload = pickled_batch(self.region.label, batch, start, "a worker process")
+        self.sizer.measure_bytes(
+            len(payload), len(batch)
+        )  # bounds the next batch's size
+        self.tasks.put((number, payload))
+
+    def receive(self, timeout: float) -> Outcome | None:
+        try:
+            outcome: Outcome = pickle.loads(self.results.get(timeout=timeout))
+            return outcome
+        except queue.Empty:
+            return None
+
+    def check(self, batches: int, first: int, last: int) -> None:
+        dead = [p for p in self.processes if p.exitcode is not None]
+        if dead:
+            raise WorkerDiedError(
+                f"{self.region.label}: a worker process of kernel {self.region.kernel} ended "
+                f"with exit code {dead[0].exitcode} while items {first}..{last} were in flight"
+            ) from None
+
+    def stop(self, finished: bool) -> None:
+        """End the workers: one stop signal each after a finished run, at once otherwise.
+
+        Every worker gets its own signal, whether or not it looks alive: a worker that took
+        another's signal and exited must not leave the other waiting for one that never
+        comes. A finished run does not wait for its workers to exit (tearing down a forked
+        copy of a large program takes milliseconds): they are reaped when the next region
+        starts. After a failure or Ctrl-C the workers may still hold queued batches: they
+        are ended.
+        """
+        if finished:
+            for _ in self.processes:
+                try:
+                    self.tasks.put(None, timeout=1.0)
+                except queue.Full:
+                    finished = False
+                    break
+        if finished:
+            _RETIRED.extend(self.processes)
+        else:
+            for process in self.processes:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+        for channel in (self.tasks, self.results):
+            channel.cancel_join_thread()
+            channel.close()
+
+
+# Workers of finished regions, told to stop, not yet waited for.
+_RETIRED: list[Any] = []
+
+
+def _reap_retired() -> None:
+    """Collect the workers of earlier regions that have exited; wait only if many have not
+    (they exit at once; one stuck for seconds is ended)."""
+    _RETIRED[:] = [process for process in _RETIRED if process.exitcode is None]
+    while len(_RETIRED) > 8:
+        process = _RETIRED.pop(0)
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+            process.join()

@@ -1,0 +1,167 @@
+"""Printed output, recorded per item where kernels run and replayed in input order here;
+and the feeds a region's items are pulled from.
+
+What a kernel prints while it processes item i is replayed just before item i+1's: stdout
+reads as the sequential program's, whichever worker ran which item when.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+# What an item printed: text, or text and bytes in the order they were written.
+Output = str | tuple[str | bytes, ...]
+
+
+class OutputRecorder(io.TextIOBase):
+    """Stands in for sys.stdout and files each write under the item being processed: the
+    offset set last, or, while following a batch's list of values, the item after the last
+    value (so a step's loop pays nothing per item for the bookkeeping)."""
+
+    def __init__(self) -> None:
+        self._offset = 0
+        self._values: list[Any] | None = None
+        self.chunks: dict[int, list[str | bytes]] = {}
+        self.buffer = _BytesChannel(self)  # sys.stdout.buffer.write(b"...") in a kernel
+
+    @property
+    def offset(self) -> int:
+        return self._offset if self._values is None else len(self._values)
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        self._values = None
+        self._offset = value
+
+    def follow(self, values: list[Any]) -> None:
+        """From now on, the item being processed is the one whose value comes next."""
+        self._values = values
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            self.file(text)
+        return len(text)
+
+    def file(self, part: str | bytes) -> None:
+        """Keep what was written, under the item being processed."""
+        self.chunks.setdefault(self.offset, []).append(part)
+
+    def take(self) -> dict[int, Output]:
+        """Each item's output: its text, or, when it also wrote bytes, its parts in order."""
+        chunks: dict[int, Output] = {}
+        for offset, parts in self.chunks.items():
+            if all(isinstance(part, str) for part in parts):
+                chunks[offset] = "".join(parts)  # type: ignore[arg-type]
+            else:
+                chunks[offset] = tuple(parts)
+        self.chunks = {}
+        return chunks
+
+
+class _BytesChannel(io.RawIOBase):
+    """An OutputRecorder's ``buffer``: bytes written there are filed with the item's text."""
+
+    def __init__(self, recorder: OutputRecorder) -> None:
+        self.recorder = recorder
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self.recorder.file(chunk)
+        return len(chunk)
+
+
+def replay(output: Output) -> None:
+    """Write what an item printed to the real stdout: text as text, bytes to its buffer,
+    in the order the kernel wrote them."""
+    if isinstance(output, str):
+        sys.stdout.write(output)
+        return
+    for part in output:
+        if isinstance(part, str):
+            sys.stdout.write(part)
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(part)
+            sys.stdout.buffer.flush()
+
+
+class ProducerFeed:
+    """Items pulled lazily from the program's iterable, in batches. What a generator prints
+    while producing item i is kept and replayed just before item i's own output; a failing
+    producer ends the input, and its error is raised after the earlier items have run, as in
+    the reference."""
+
+    def __init__(self, source: Iterator[Any], capture: bool) -> None:
+        self.source, self.capture = source, capture
+        self.next_index = 0
+        self.exhausted = False
+        self.output: dict[int, Output] = {}
+        self.error: BaseException | None = None
+
+    def pull(self, wanted: int) -> Sequence[Any]:
+        batch: list[Any] = []
+        recorder = OutputRecorder() if self.capture else None
+        real_stdout = sys.stdout
+        try:
+            while len(batch) < wanted:
+                if recorder is not None:
+                    recorder.offset = self.next_index
+                    sys.stdout = recorder
+                try:
+                    item = next(self.source)
+                except StopIteration:
+                    self.exhausted = True
+                    break
+                finally:
+                    sys.stdout = real_stdout
+                batch.append(item)
+                self.next_index += 1
+        except (
+            BaseException
+        ) as error:  # the producer failed: finish earlier items, then raise
+            self.error = error
+            self.exhausted = True
+        if recorder is not None:
+            self.output.update(recorder.take())
+        return batch
+
+    def write_output(self, upto: int) -> None:
+        """What the producer printed for items up to ``upto``, in order."""
+        if self.output:
+            for index in sorted(i for i in self.output if i <= upto):
+                replay(self.output.pop(index))
+
+    def finish(self) -> None:
+        """After the last item: the producer's last words, then its failure if it failed."""
+        self.write_output(self.next_index)
+        if self.error is not None:
+            raise self.error
+
+
+class SequenceFeed(ProducerFeed):
+    """A list, tuple or range, handed out in slices (or, for workers that inherited the
+    sequence, as ranges of positions: no item travels). Reading it prints nothing."""
+
+    def __init__(self, items: Sequence[Any], as_ranges: bool = False) -> None:
+        super().__init__(iter(()), capture=False)
+        self.items, self.as_ranges = items, as_ranges
+        self.exhausted = len(items) == 0
+
+    def pull(self, wanted: int) -> Sequence[Any]:
+        start = self.next_index
+        stop = min(len(self.items), start + max(1, wanted))
+        self.next_index = stop
+        self.exhausted = stop == len(self.items)
+        if self.as_ranges:
+            return range(start, stop)
+        return self.items if stop - start == len(self.items) else self.items[start:stop]

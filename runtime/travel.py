@@ -1,0 +1,163 @@
+"""What crosses between the main program and a worker, and what is said when it cannot.
+
+Items, kernels and results travel pickled. A module-level function that pickle cannot find
+by its own name still travels (by the name the program binds it to); a kernel's exception
+keeps its type even when pickle cannot rebuild it; whatever cannot travel at all fails the
+run loudly, naming the item or the kernel, never silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import pickle
+import sys
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .semantics import short_repr
+
+
+def picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return False
+    return True
+
+
+class _ByBinding(pickle.Pickler):
+    """Pickles a module-level function that pickle cannot find under its own name (a
+    decorator without functools.wraps returned ``logged.<locals>.wrapper``) by the global
+    name it is bound to in its module, as the program itself reaches it."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if (
+            not isinstance(obj, types.FunctionType)
+            or "<locals>" not in obj.__qualname__
+        ):
+            return NotImplemented
+        module = sys.modules.get(obj.__module__)
+        for name, value in vars(module).items() if module is not None else ():
+            if value is obj:
+                return _global_named, (obj.__module__, name)
+        return NotImplemented
+
+
+def _global_named(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+def dumps(value: Any) -> bytes:
+    """pickle.dumps, which also finds wrapped module-level functions (see _ByBinding)."""
+    buffer = io.BytesIO()
+    _ByBinding(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+def with_argv(payload: bytes) -> bytes:
+    """A kernel's pickled job, with the main program's command line: a worker sets it before
+    loading the job, so that module-level code of the shared module that reads sys.argv
+    (``N = len(sys.argv)``) computes there what it computed in the main program."""
+    return pickle.dumps((sys.argv, payload), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_with_argv(data: bytes) -> Any:
+    argv, payload = pickle.loads(data)
+    sys.argv[:] = argv
+    return pickle.loads(payload)
+
+
+def job_payload(
+    label: str,
+    kernel_name: str,
+    job: Any,
+    destination: str,
+    pickler: Callable[[Any], bytes] = dumps,
+) -> bytes:
+    """A region's job (its kernel and replicated arguments, and what else the engine's
+    workers need), pickled with the command line; or a TypeError naming the kernel."""
+    try:
+        return with_argv(pickler(job))
+    except Exception as error:
+        problem = TypeError(
+            f"{label}: the kernel {kernel_name} or its replicated arguments cannot be "
+            f"sent to {destination}: {error}"
+        )
+        problem.add_note(
+            "kernels and the arguments of a parallel region must be picklable"
+        )
+        raise problem from error
+
+
+def unsendable(
+    label: str, items: Sequence[Any], start: int, error: Exception, destination: str
+) -> Exception:
+    """Pickling a batch failed: the first item that cannot be pickled, named (the first of
+    the batch is item ``start`` of the region); else the pickling error itself."""
+    for position, item in enumerate(items):
+        if not picklable(item):
+            problem = TypeError(
+                f"{label}: item {start + position} ({short_repr(item)}) cannot be sent to "
+                f"{destination}: {error}"
+            )
+            problem.add_note("items of a parallel region must be picklable")
+            return problem
+    return error
+
+
+def pickled_batch(
+    label: str, items: Sequence[Any], start: int, destination: str
+) -> bytes:
+    """A batch of items pickled here: an item that cannot reach a worker fails, named."""
+    try:
+        return pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        raise unsendable(label, items, start, error, destination) from error
+
+
+class PortableError:
+    """A kernel's exception that pickle cannot rebuild as it is (its ``__init__`` takes other
+    arguments than the ``args`` it passes on, say): its class, args and attributes travel, and
+    the main program rebuilds it without calling ``__init__``, so the program's own ``except``
+    clauses catch it and it reads as the sequential run's."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.cls, self.args, self.state = type(error), error.args, dict(vars(error))
+
+    def rebuild(self) -> BaseException:
+        error: BaseException = self.cls.__new__(self.cls)
+        error.args = self.args
+        error.__dict__.update(self.state)
+        return error
+
+
+def portable(error: BaseException) -> BaseException | PortableError:
+    """What a worker sends for a kernel's exception: the exception itself when it survives
+    pickling, else a PortableError, else (its class or arguments cannot travel at all) a
+    RuntimeError with its text and a note saying why."""
+    try:
+        pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))
+        return error
+    except Exception as problem:
+        reason = problem
+    candidate = PortableError(error)
+    try:
+        copy = pickle.loads(pickle.dumps(candidate, protocol=pickle.HIGHEST_PROTOCOL))
+        copy.rebuild()
+        return candidate
+    except Exception:
+        pass
+    fallback = RuntimeError(f"{type(error).__qualname__}: {error}")
+    fallback.add_note(
+        f"toreador: the kernel raised {type(error).__qualname__}, which cannot be sent to "
+        f"the main program ({type(reason).__name__}: {reason}); it is raised as a "
+        "RuntimeError with its text"
+    )
+    return fallback
+
+
+def received(error: Any) -> Any:
+    """The kernel's exception as the main program raises it (see ``portable``)."""
+    return error.rebuild() if isinstance(error, PortableError) else error
