@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .docker_image import DockerEngineError, ImageBuilder, progress
 from .docker_transport import DATA, QueueTransport, Transport, VolumeTransport
+from .driver import MadeOnce
 
 if TYPE_CHECKING:
     from .docker_run import Region
@@ -407,14 +408,9 @@ def _terminate(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-_ENGINE: DockerEngine | None = None
-_ENGINE_LOCK = threading.Lock()
+_ENGINE: MadeOnce[DockerEngine] = MadeOnce()
 
 
 def engine(region: Region) -> DockerEngine:
     """The run's engine, made at the first region that runs."""
-    global _ENGINE
-    with _ENGINE_LOCK:
-        if _ENGINE is None:
-            _ENGINE = DockerEngine(region)
-        return _ENGINE
+    return _ENGINE.get(lambda: DockerEngine(region))

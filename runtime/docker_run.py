@@ -31,12 +31,11 @@ from typing import Any
 from .docker_containers import IN_CONTAINER, DockerEngine, engine
 from .docker_image import DockerEngineError
 from .docker_transport import worker_transport
-from .driver import BatchSizer, Driver
+from .driver import BatchSizer, Driver, feed_for, list_pieces
 from .local import run_nested
 from .outcomes import Failed, Outcome, pattern_steps, pickled_outcome, run_batch
-from .output import OutputRecorder, ProducerFeed, SequenceFeed
+from .output import OutputRecorder, SequenceFeed
 from .semantics import (
-    SEQUENCE_TYPES,
     PrimitiveUsageError,
     RegionRecord,
     is_list_like,
@@ -123,22 +122,14 @@ class _DockerRun(Driver):
         job = (region.pattern, self.kernel, self.repl)
         payload = job_payload(region.label, region.kernel, job, "a worker container")
         self.transport.publish_job(self.job, payload)
-        feed: ProducerFeed
-        if is_list_like(items) and region.pattern != "producer-consumer":
-            sequence: Sequence[Any] = items  # type: ignore[assignment]
-            feed = SequenceFeed(sequence)
-            per_worker = (
-                BAG_TASKS_PER_WORKER
-                if region.pattern == "bag-of-tasks"
-                else BATCHES_PER_WORKER
+        feed = feed_for(region, self.steps, items)
+        if isinstance(feed, SequenceFeed):
+            size = len(feed.items)
+            pieces = list_pieces(
+                region, size, self.slots, BATCHES_PER_WORKER, BAG_TASKS_PER_WORKER
             )
-            batches = min(len(sequence), self.slots * per_worker)
-            self.sizer = BatchSizer(
-                fixed=1 if self.per_item else -(-len(sequence) // batches)
-            )
+            self.sizer = BatchSizer(fixed=1 if self.per_item else -(-size // pieces))
         else:
-            capture = not isinstance(items, SEQUENCE_TYPES)
-            feed = ProducerFeed(self.steps.source(items), capture)
             self.sizer = BatchSizer(
                 STREAM_BATCH_SECONDS,
                 first=max(1, len(self.workers) or self.slots),  # to measure

@@ -13,18 +13,61 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
 
 from .outcomes import Done, Outcome, PatternSteps, replay_outcome
-from .output import ProducerFeed
-from .semantics import RegionRecord
+from .output import ProducerFeed, SequenceFeed
+from .semantics import SEQUENCE_TYPES, RegionRecord, is_list_like
 
 RECEIVE_SECONDS = (
     0.2  # how long the driver waits for an outcome before checking workers
 )
 SMOOTHING = 0.5  # weight of the newest measurement in the running cost per item
+
+
+def feed_for(
+    region: RegionRecord,
+    steps: PatternSteps,
+    items: Iterable[Any],
+    as_ranges: bool = False,
+) -> ProducerFeed:
+    """Where a region's batches come from: a list, tuple or range is cut as it is (but a
+    producer-consumer region streams even a list through its producer step); anything else
+    is pulled lazily, what its production prints recorded under the item it produced."""
+    if is_list_like(items) and region.pattern != "producer-consumer":
+        return SequenceFeed(items, as_ranges)  # type: ignore[arg-type]
+    return ProducerFeed(steps.source(items), not isinstance(items, SEQUENCE_TYPES))
+
+
+def list_pieces(
+    region: RegionRecord, size: int, workers: int, per_worker: int, bag: int
+) -> int:
+    """How many pieces a list of ``size`` items is cut into for ``workers`` workers: a few
+    per worker (``per_worker``), to balance uneven items; for a bag of tasks one task per
+    piece, up to ``bag`` per worker."""
+    wanted = workers * (bag if region.pattern == "bag-of-tasks" else per_worker)
+    return max(1, min(size, wanted))
+
+
+T = TypeVar("T")
+
+
+class MadeOnce(Generic[T]):
+    """A value made at its first use, once per program, whichever thread asks first (the
+    Spark session, the Docker engine of a run)."""
+
+    def __init__(self) -> None:
+        self.value: T | None = None
+        self.lock = threading.Lock()
+
+    def get(self, make: Callable[[], T]) -> T:
+        with self.lock:
+            if self.value is None:
+                self.value = make()
+            return self.value
 
 
 class BatchSizer:

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .driver import BatchSizer, Driver
+from .driver import BatchSizer, Driver, feed_for
 from .outcomes import Outcome, PatternSteps, pattern_steps, pickled_outcome, run_batch
-from .output import OutputRecorder, ProducerFeed, SequenceFeed
+from .output import OutputRecorder, SequenceFeed
 from .semantics import (
     SEQUENCE_TYPES,
     PrimitiveUsageError,
@@ -162,18 +162,8 @@ class _LocalRun(Driver):
         global _INHERITED
         # A list, tuple or range is inherited by the forked workers, which are then sent
         # index ranges; the producer-consumer pattern streams its items through the queue.
-        sequence = (
-            items
-            if isinstance(items, list | tuple | range)
-            and self.region.pattern != "producer-consumer"
-            else None
-        )
-        feed: ProducerFeed
-        if sequence is not None:
-            feed = SequenceFeed(sequence, as_ranges=True)
-        else:
-            capture = not isinstance(items, SEQUENCE_TYPES)
-            feed = ProducerFeed(self.steps.source(items), capture)
+        feed = feed_for(self.region, self.steps, items, as_ranges=True)
+        sequence = feed.items if isinstance(feed, SequenceFeed) else None
         self.sizer = BatchSizer(
             TARGET_BATCH_SECONDS,
             most=MAX_BATCH,

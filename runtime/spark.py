@@ -28,7 +28,6 @@ import pickle
 import shutil
 import sys
 import tempfile
-import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,12 +37,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .driver import BatchSizer, Driver
+from .driver import BatchSizer, Driver, MadeOnce, feed_for, list_pieces
 from .local import run_nested
 from .outcomes import Outcome, combine, pattern_steps, pickled_outcome, run_batch
-from .output import OutputRecorder, ProducerFeed, SequenceFeed
+from .output import OutputRecorder, SequenceFeed
 from .semantics import (
-    SEQUENCE_TYPES,
     PrimitiveUsageError,
     RegionRecord,
     is_list_like,
@@ -120,17 +118,12 @@ def _task_cpus() -> int:
 
 
 # -- the session ---------------------------------------------------------------------------
-_SESSION: Any = None
-_SESSION_LOCK = threading.Lock()
+_SESSION: MadeOnce[Any] = MadeOnce()
 
 
 def spark_session(region: Region) -> Any:
     """The program's SparkSession, made once, at the first region that runs."""
-    global _SESSION
-    with _SESSION_LOCK:
-        if _SESSION is None:
-            _SESSION = _make_session(region)
-        return _SESSION
+    return _SESSION.get(lambda: _make_session(region))
 
 
 def session_settings(region: Region, master: str) -> dict[str, str]:
@@ -280,21 +273,19 @@ class _SparkRun(Driver):
         )
         self.task = partial(_task, self.steps.apply_batch, job)
         total = len(items) if isinstance(items, Sequence) else None
-        feed: ProducerFeed
-        if is_list_like(items) and region.pattern != "producer-consumer":
-            sequence: Sequence[Any] = items  # type: ignore[assignment]
-            per_core = (
-                BAG_TASKS_PER_CORE
-                if region.pattern == "bag-of-tasks"
-                else PARTITIONS_PER_CORE
+        feed = feed_for(region, self.steps, items)
+        if isinstance(feed, SequenceFeed):
+            self.sizer = BatchSizer(
+                fixed=len(feed.items)
+            )  # one job, partitions in order
+            self.partitions_per_batch = partial(
+                list_pieces,
+                region,
+                workers=cores,
+                per_worker=PARTITIONS_PER_CORE,
+                bag=BAG_TASKS_PER_CORE,
             )
-            feed = SequenceFeed(sequence)
-            self.sizer = BatchSizer(fixed=len(sequence))  # one job, partitions in order
-            self.partitions_per_batch = lambda count: min(count, cores * per_core)
         else:
-            feed = ProducerFeed(
-                self.steps.source(items), not isinstance(items, SEQUENCE_TYPES)
-            )
             self.sizer = BatchSizer(
                 STREAM_CHUNK_SECONDS * cores,
                 first=cores,  # the first chunk: one item per core, to measure
