@@ -174,8 +174,10 @@ class _StreamingJob:
         payload = job_payload(region.label, region.kernel, job, "Hadoop tasks", dumps)
         encoded = base64.b64encode(payload).decode("ascii")
         (self.folder / "job.txt").write_text(encoded + "\n", encoding="ascii")
-        shipped = {*STREAMING_PROGRAMS, "Main.py", f"{region.shared_module}.py"}
-        program_archive(self.folder / PROGRAM_ARCHIVE, shipped)
+        if hadoop_command(region) is not None or os.environ.get("TOREADOR_KEEP"):
+            # for Hadoop's -files (the local runner's tasks import from the folder itself)
+            shipped = {*STREAMING_PROGRAMS, "Main.py", f"{region.shared_module}.py"}
+            program_archive(self.folder / PROGRAM_ARCHIVE, shipped)
 
     def _write_splits(self, per_split: int, limit: int) -> int:
         """The next items of the feed (at most ``limit``) into input splits of ``per_split``
