@@ -85,7 +85,7 @@ class Region(RegionRecord):
         return _DockerRun(engine(self), self, kernel, repl).start(items)
 
 
-class _DockerRun(Driver):
+class _DockerRun(Driver[Region]):
     """One region run on the workers through a transport."""
 
     def __init__(
@@ -95,13 +95,8 @@ class _DockerRun(Driver):
         kernel: Callable[..., Any],
         repl: tuple[Any, ...],
     ) -> None:
-        super().__init__(region, pattern_steps(region.pattern), 1, BatchSizer())
-        self.engine, self.settings, self.kernel, self.repl = (
-            engine,
-            region,
-            kernel,
-            repl,
-        )
+        super().__init__(region, pattern_steps(region.pattern), 1)
+        self.engine, self.kernel, self.repl = engine, kernel, repl
         self.job = uuid.uuid4().hex[:12]
         queue = (
             region.pattern == "producer-consumer"
@@ -118,7 +113,7 @@ class _DockerRun(Driver):
         self.last_check = time.monotonic()
 
     def start(self, items: Iterable[Any]) -> list[Any]:
-        region = self.settings
+        region = self.region
         job = (region.pattern, self.kernel, self.repl)
         payload = job_payload(region.label, region.kernel, job, "a worker container")
         self.transport.publish_job(self.job, payload)
@@ -128,9 +123,9 @@ class _DockerRun(Driver):
             pieces = list_pieces(
                 region, size, self.slots, BATCHES_PER_WORKER, BAG_TASKS_PER_WORKER
             )
-            self.sizer = BatchSizer(fixed=1 if self.per_item else -(-size // pieces))
+            sizer = BatchSizer(fixed=1 if self.per_item else -(-size // pieces))
         else:
-            self.sizer = BatchSizer(
+            sizer = BatchSizer(
                 STREAM_BATCH_SECONDS,
                 first=max(1, len(self.workers) or self.slots),  # to measure
                 most=MAX_BATCH_ITEMS,
@@ -138,7 +133,7 @@ class _DockerRun(Driver):
                 fixed=1 if self.per_item else None,
             )
         total = len(items) if isinstance(items, Sequence) else None
-        return self.run(feed, total)
+        return self.run(feed, sizer, total)
 
     def room(self, in_flight: int, waiting: int) -> bool:
         """Batches not yet replayed are bounded: queue_bound waiting beyond one per worker
@@ -146,7 +141,7 @@ class _DockerRun(Driver):
         `replicas` one-item containers at once."""
         if self.per_item:
             return in_flight + waiting < self.slots
-        return in_flight + waiting < self.settings.queue_bound + len(self.workers)
+        return in_flight + waiting < self.region.queue_bound + len(self.workers)
 
     def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
         payload = pickled_batch(self.region.label, batch, start, "a worker container")

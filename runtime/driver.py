@@ -129,13 +129,17 @@ class BatchSizer:
         return max(self.least, min(self.most, int(wanted)))
 
 
-class Driver:
-    """One region's run: feed, window, ordered replay. Engines subclass it."""
+R = TypeVar("R", bound=RegionRecord)
 
-    def __init__(
-        self, region: RegionRecord, steps: PatternSteps, window: int, sizer: BatchSizer
-    ) -> None:
-        self.region, self.steps, self.window, self.sizer = region, steps, window, sizer
+
+class Driver(Generic[R]):
+    """One region's run: feed, window, ordered replay. Engines subclass it, each for its
+    own region record ``R`` (whose settings the hooks read)."""
+
+    sizer: BatchSizer  # the run's, from ``run``: ``submit`` may measure bytes with it
+
+    def __init__(self, region: R, steps: PatternSteps, window: int) -> None:
+        self.region, self.steps, self.window = region, steps, window
 
     # -- the hooks ------------------------------------------------------------------------
     def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
@@ -160,7 +164,12 @@ class Driver:
         return in_flight < self.window and waiting < self.window * 4
 
     # -- the loop -------------------------------------------------------------------------
-    def run(self, feed: ProducerFeed, total: int | None) -> list[Any]:
+    def run(
+        self, feed: ProducerFeed, sizer: BatchSizer, total: int | None
+    ) -> list[Any]:
+        """Every item of ``feed`` through the workers in batches ``sizer`` sizes; the
+        values in input order (``total``: the item count shown by the progress line)."""
+        self.sizer = sizer
         progress = Progress(self.region.label, total)
         ordered: list[Any] = []
         waiting: dict[int, Outcome] = {}  # received, waiting for earlier batches

@@ -72,7 +72,7 @@ class Region(RegionRecord):
         data, kernel, repl = region_items(self.primitive, data, kernel, repl)
         if os.environ.get(IN_TASK):
             return [kernel(item, *repl) for item in data]
-        return _StreamingJob(self, kernel, repl).run(data)
+        return _StreamingJob(self, kernel, repl, data).run()
 
 
 def hadoop_command(region: Region) -> tuple[str, str] | None:
@@ -104,21 +104,26 @@ def program_archive(path: Path, shipped: set[str]) -> Path:
 
 
 class _StreamingJob:
-    def __init__(self, region: Region, kernel: Any, repl: tuple[Any, ...]) -> None:
+    def __init__(
+        self, region: Region, kernel: Any, repl: tuple[Any, ...], data: Iterable[Any]
+    ) -> None:
         self.region, self.kernel, self.repl = region, kernel, repl
         self.mappers = worker_count(region.workers)
+        self.feed = ProducerFeed(iter(data), not isinstance(data, SEQUENCE_TYPES))
+        # a list, tuple or range: one job, a split per mapper; anything else is streamed
+        # as jobs over growing rounds, so memory and disk stay bounded
+        self.size = len(data) if is_list_like(data) else None  # type: ignore[arg-type]
+        self.installation = hadoop_command(region)
         self.folder = Path(tempfile.mkdtemp(prefix="toreador-hadoop-"))
-        self.feed = ProducerFeed(iter(()), False)  # replaced by the items' own in run()
 
-    def run(self, data: Iterable[Any]) -> list[Any]:
+    def run(self) -> list[Any]:
+        installation = self.installation
         try:
             self._write_job()
-            self.feed = ProducerFeed(iter(data), not isinstance(data, SEQUENCE_TYPES))
-            if is_list_like(data):  # one job, one split per mapper
-                per_split = max(1, -(-len(data) // self.mappers))  # type: ignore[arg-type]
-            else:  # streamed: jobs over growing rounds, so memory and disk stay bounded
+            if self.size is not None:
+                per_split = max(1, -(-self.size // self.mappers))
+            else:
                 per_split = STREAM_FIRST_SPLIT
-            installation = hadoop_command(self.region)
             if installation is None:
                 sys.stderr.write(
                     f"toreador: {self.region.label}: no Hadoop installation named "
@@ -174,7 +179,7 @@ class _StreamingJob:
         payload = job_payload(region.label, region.kernel, job, "Hadoop tasks", dumps)
         encoded = base64.b64encode(payload).decode("ascii")
         (self.folder / "job.txt").write_text(encoded + "\n", encoding="ascii")
-        if hadoop_command(region) is not None or os.environ.get("TOREADOR_KEEP"):
+        if self.installation is not None or os.environ.get("TOREADOR_KEEP"):
             # for Hadoop's -files (the local runner's tasks import from the folder itself)
             shipped = {*STREAMING_PROGRAMS, "Main.py", f"{region.shared_module}.py"}
             program_archive(self.folder / PROGRAM_ARCHIVE, shipped)

@@ -140,7 +140,7 @@ def _worker_main(tasks: Any, results: Any) -> None:
         results.put(pickled_outcome(outcome, items))
 
 
-class _LocalRun(Driver):
+class _LocalRun(Driver[Region]):
     """One region run over forked workers, a bounded task queue and the ordered replay."""
 
     def __init__(
@@ -151,7 +151,7 @@ class _LocalRun(Driver):
         repl: tuple[Any, ...],
         workers: int,
     ) -> None:
-        super().__init__(region, steps, workers * 2, BatchSizer())
+        super().__init__(region, steps, workers * 2)
         self.kernel, self.repl, self.workers = kernel, repl, workers
         self.context = multiprocessing.get_context("fork")
         self.tasks: Any = None
@@ -164,7 +164,7 @@ class _LocalRun(Driver):
         # index ranges; the producer-consumer pattern streams its items through the queue.
         feed = feed_for(self.region, self.steps, items, as_ranges=True)
         sequence = feed.items if isinstance(feed, SequenceFeed) else None
-        self.sizer = BatchSizer(
+        sizer = BatchSizer(
             TARGET_BATCH_SECONDS,
             most=MAX_BATCH,
             max_bytes=MAX_BATCH_BYTES,
@@ -189,7 +189,7 @@ class _LocalRun(Driver):
                 process.start()
         finally:
             _INHERITED = None
-        return self.run(feed, size)
+        return self.run(feed, sizer, size)
 
     def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
         if isinstance(

@@ -21,6 +21,7 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import io
 import os
@@ -236,74 +237,61 @@ def _task(
     yield pickled_outcome(outcome, items)
 
 
-class _SparkRun(Driver):
+class _SparkRun(Driver[Region]):
     """One region run as Spark jobs: one job for a list, a job per chunk for a stream."""
 
     def __init__(
         self, region: Region, kernel: Callable[..., Any], repl: tuple[Any, ...]
     ):
-        super().__init__(region, pattern_steps(region.pattern), WINDOW, BatchSizer())
-        self.kernel, self.repl = kernel, repl
+        super().__init__(region, pattern_steps(region.pattern), WINDOW)
         self.tag = f"toreador-{uuid.uuid4().hex[:12]}"
-        self.context: Any = None
-        self.cores = 1
-        self.partitions_per_batch: Callable[[int], int] = int
-        self.pool = ThreadPoolExecutor(
-            max_workers=WINDOW, thread_name_prefix="toreador"
-        )
-        self.running: set[Future[Outcome]] = set()
-        self.task: Callable[..., Iterator[bytes]] | None = None
-
-    def start(self, items: Iterable[Any]) -> list[Any]:
-        region = self.region
-        assert isinstance(region, Region)
         self.context = spark_session(region).sparkContext
-        self.cores = cores = region.workers or self.context.defaultParallelism
+        self.cores = region.workers or self.context.defaultParallelism
         # the kernel and replicated arguments, as Spark's cloudpickle sends functions (a
         # function of Main.py travels by value), with the main program's sys.argv
         from pyspark import cloudpickle
 
         pickled: Callable[[Any], bytes] = cloudpickle.dumps
         job = job_payload(
-            region.label,
-            region.kernel,
-            (self.kernel, self.repl),
-            "Spark tasks",
-            pickled,
+            region.label, region.kernel, (kernel, repl), "Spark tasks", pickled
         )
         self.task = partial(_task, self.steps.apply_batch, job)
+        self.whole_list = False  # a list is one job; a stream a job per chunk
+        self.pool = ThreadPoolExecutor(
+            max_workers=WINDOW, thread_name_prefix="toreador"
+        )
+        self.running: set[Future[Outcome]] = set()
+
+    def start(self, items: Iterable[Any]) -> list[Any]:
         total = len(items) if isinstance(items, Sequence) else None
-        feed = feed_for(region, self.steps, items)
-        if isinstance(feed, SequenceFeed):
-            self.sizer = BatchSizer(
-                fixed=len(feed.items)
-            )  # one job, partitions in order
-            self.partitions_per_batch = partial(
-                list_pieces,
-                region,
-                workers=cores,
-                per_worker=PARTITIONS_PER_CORE,
-                bag=BAG_TASKS_PER_CORE,
-            )
-        else:
-            self.sizer = BatchSizer(
-                STREAM_CHUNK_SECONDS * cores,
-                first=cores,  # the first chunk: one item per core, to measure
-                least=cores,
-                most=MAX_CHUNK_ITEMS,
-                max_bytes=MAX_CHUNK_BYTES,
-            )
-            self.partitions_per_batch = lambda count: min(count, cores)
-        return self.run(feed, total)
+        feed = feed_for(self.region, self.steps, items)
+        self.whole_list = isinstance(feed, SequenceFeed)
+        if self.whole_list:
+            return self.run(feed, BatchSizer(fixed=total), total)
+        sizer = BatchSizer(
+            STREAM_CHUNK_SECONDS * self.cores,
+            first=self.cores,  # the first chunk: one item per core, to measure
+            least=self.cores,
+            most=MAX_CHUNK_ITEMS,
+            max_bytes=MAX_CHUNK_BYTES,
+        )
+        return self.run(feed, sizer, total)
 
     def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
-        if not self.sizer.per_item_bytes and self.sizer.fixed is None:
-            try:
-                size = len(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-                self.sizer.measure_bytes(size, len(batch))
-            except Exception:
-                pass  # the job names the item that cannot travel
-        partitions = self.partitions_per_batch(len(batch))
+        if self.whole_list:  # partitions in order: a few per core, to balance
+            partitions = list_pieces(
+                self.region,
+                len(batch),
+                self.cores,
+                PARTITIONS_PER_CORE,
+                BAG_TASKS_PER_CORE,
+            )
+        else:  # a chunk: a consumer per core
+            partitions = min(len(batch), self.cores)
+            if not self.sizer.per_item_bytes:
+                with contextlib.suppress(Exception):  # the job names what cannot travel
+                    size = len(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+                    self.sizer.measure_bytes(size, len(batch))
         self.running.add(self.pool.submit(self.job, number, start, batch, partitions))
 
     def receive(self, timeout: float) -> Outcome | None:

@@ -32,12 +32,13 @@ STEPS = PatternSteps(iter, map_items, list.extend)
 REGION = RegionRecord("p.py:1", "data_parallel_region", "mapreduce", "kernel")
 
 
-class Shuffled(Driver):
+class Shuffled(Driver[RegionRecord]):
     """Runs each batch at once in this thread but answers in a random order: the order a
     pool of workers of uneven speed would answer in."""
 
     def __init__(self, kernel: Any, window: int, seed: int, size: int) -> None:
-        super().__init__(REGION, STEPS, window, BatchSizer(fixed=size))
+        super().__init__(REGION, STEPS, window)
+        self.size = size
         self.kernel, self.random = kernel, random.Random(seed)
         self.answers: list[Outcome] = []
         self.most_in_flight = 0
@@ -62,7 +63,8 @@ def run(driver: Driver, items: Any) -> tuple[Any, str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         try:
-            result: Any = driver.run(feed_for(REGION, STEPS, items), None)
+            sizer = BatchSizer(fixed=driver.size)  # type: ignore[attr-defined]
+            result: Any = driver.run(feed_for(REGION, STEPS, items), sizer, None)
         except ValueError as error:
             result = ("ValueError", str(error), error.__notes__[0])
     return result, out.getvalue()
@@ -111,7 +113,8 @@ def test_a_producers_output_and_failure_come_where_the_reference_puts_them() -> 
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(KeyError, match="producer broke"):
-        Shuffled(noisy, 2, 1, 2).run(feed_for(REGION, STEPS, produce()), None)
+        feed = feed_for(REGION, STEPS, produce())
+        Shuffled(noisy, 2, 1, 2).run(feed, BatchSizer(fixed=2), None)
     lines = out.getvalue().splitlines()
     assert lines == [line for x in range(5) for line in (f"made {x}", f"item {x}")]
 
