@@ -1,6 +1,6 @@
 """This checkout's engines against an earlier revision's, on the same programs, in one run.
 
-Run: .venv/bin/python benchmarks/against_revision.py REV [--repeat N]
+Run: .venv/bin/python benchmarks/against_revision.py REV [--repeat N] [--only TEXT]
 REV is any git revision (a commit before a refactor of the runtime, say). Its compiler is
 installed into a temporary folder (pip, no dependencies: they are this venv's), both
 compilers compile the same examples for the same targets, and the two generated programs run
@@ -34,12 +34,15 @@ def install(revision: str, into: Path) -> Path:
         ["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
          str(source)],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
     )  # fmt: skip
+    if done.returncode != 0:  # its warnings are not ours to show; its failure is
+        raise SystemExit(f"installing {revision} failed:\n{done.stderr[-3000:]}")
     return site
 
 
@@ -60,12 +63,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("revision")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="", help="the cases whose label holds this text")
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="toreador-revision-"))
     site = install(options.revision, folder)
     print(f"this checkout against {options.revision}; {options.repeat} alternating runs each")
     worst = 0.0
     for label, name, target, args in CASES:
+        if options.only not in label:
+            continue
         example = EXAMPLES / name
         if not example.exists():
             print(f"  {label}: no {name} here, skipped")

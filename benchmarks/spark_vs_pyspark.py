@@ -3,12 +3,13 @@
 Run: .venv/bin/python benchmarks/spark_vs_pyspark.py [--quick]
 Goal (issue 5): the generated program takes at most 1.15x the hand-written job's time.
 
-Two measurements, both alternating the two sides, REPEATS runs each (median and slowest reported,
-ratios of medians), stdout compared:
+Two measurements, both alternating the two sides (median and slowest reported, ratios of
+medians), stdout compared:
 - whole programs: each started as `python ...` with a fresh JVM (local[*] on this machine),
   as a user runs them; the fixed cost of a Spark session is in both;
 - jobs in one session: the generated Main.py and the hand-written job run in this process on
-  one shared SparkSession, so only the work (and toreador's engine around it) is timed.
+  one shared SparkSession, so only the work (and toreador's engine around it) is timed; each
+  side runs once untimed first (the session's first job starts its Python workers).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from toreador.compiler.source import read_source
 HANDWRITTEN = Path(__file__).resolve().parent / "handwritten"
 GOAL = 1.15
 REPEATS = 3
+# Jobs in one session are cheap to repeat; the first job of a session starts its Python
+# workers, a cost of whichever side comes first: both sides run once untimed before.
+REPEATS_IN_SESSION = 7
 CASES = [
     # (label, example, hand-written job, arguments, quick arguments)
     ("tiny items (Collatz)", "many_tiny.py", "collatz_pyspark.py",
@@ -113,7 +117,9 @@ def in_one_session(quick: bool) -> float:
             # run by path under a name of its own: its functions travel by value
             job = runpy.run_path(str(HANDWRITTEN / handwritten), run_name="handwritten")["job"]
             ours, theirs = [], []
-            for _ in range(REPEATS):
+            in_process(lambda g=generated, a=args: run_in_session(g, *a))  # warm-up, untimed
+            in_process(lambda j=job, a=args: j(spark, a))
+            for _ in range(REPEATS_IN_SESSION):
                 seconds, out_generated = in_process(
                     lambda g=generated, a=args: run_in_session(g, *a)
                 )
@@ -156,7 +162,7 @@ def main() -> int:
     quick = "--quick" in sys.argv
     worst = max(in_one_session(quick), whole_programs(quick))
     verdict = "ok" if worst <= GOAL else "MISSED"
-    print(f"worst ratio {worst:.3f}x (medians of {REPEATS} each), goal <= {GOAL}x: {verdict}")
+    print(f"worst ratio of medians {worst:.3f}x, goal <= {GOAL}x: {verdict}")
     return 0 if worst <= GOAL else 1
 
 

@@ -25,7 +25,7 @@ from .semantics import SEQUENCE_TYPES, RegionRecord, is_list_like
 RECEIVE_SECONDS = (
     0.2  # how long the driver waits for an outcome before checking workers
 )
-SMOOTHING = 0.5  # weight of the newest measurement in the running cost per item
+SMOOTHING = 0.3  # weight of the newest measurement in the running cost per item
 
 
 def feed_for(

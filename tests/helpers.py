@@ -142,11 +142,13 @@ class InProcessResult:
 
 
 def _drop_modules_under(folder: Path) -> None:
+    """Forget the modules imported from ``folder`` (compared as text: resolving every
+    loaded module's path took 0.1 s a run, which the spark benchmark counted as the
+    engine's)."""
+    prefix = str(folder.resolve()) + os.sep
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if name == "__main__" or not file:
-            continue
-        if Path(file).resolve().is_relative_to(folder):
+        if name != "__main__" and file and os.path.realpath(file).startswith(prefix):
             del sys.modules[name]
 
 
