@@ -22,6 +22,7 @@ CASES = [
     # (label, example, target, arguments)
     ("local, 300,000 tiny items", "many_tiny.py", "local", ["300000"]),
     ("local, 16 heavy items", "few_heavy.py", "local", ["16", "1000000"]),
+    ("local, 200 small regions in a loop", "region_loop.py", "local", ["200"]),
     ("hadoop runner, 300,000 tiny items", "many_tiny.py", "hadoop", ["300000"]),
 ]
 

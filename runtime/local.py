@@ -173,7 +173,11 @@ class _LocalRun(Driver[Region]):
             min_seconds=MIN_BATCH_SECONDS,
         )
         _reap_retired()
-        self.tasks = self.context.Queue(maxsize=self.window)
+        self.tasks = (
+            _RangeChannel(self.context)
+            if sequence is not None
+            else self.context.Queue(maxsize=self.window)
+        )
         self.results = self.context.Queue()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -245,6 +249,44 @@ class _LocalRun(Driver[Region]):
         for channel in (self.tasks, self.results):
             channel.cancel_join_thread()
             channel.close()
+
+
+class _RangeChannel:
+    """The task channel of a region over an inherited list: a pipe the workers share.
+
+    Its tasks are a few dozen bytes each (a batch number and a range of positions), and the
+    driver keeps at most ``window`` of them in flight, so a write never waits for a worker.
+    A ``multiprocessing.Queue`` would start a feeder thread in the main process for every
+    region: about a millisecond a region on two cores, where a loop runs many small regions.
+    A region whose items travel keeps the queue: a large batch must not block the main
+    process while its workers are busy (or dead).
+    """
+
+    def __init__(self, context: Any) -> None:
+        self.reader, self.writer = context.Pipe(duplex=False)
+        self.lock = context.Lock()
+
+    def put(self, task: tuple[int, bytes] | None, timeout: float | None = None) -> None:
+        self.writer.send_bytes(pickle.dumps(task))
+
+    def get(self, timeout: float) -> tuple[int, bytes] | None:
+        """The next task, as one worker among several; ``queue.Empty`` after ``timeout``."""
+        if not self.lock.acquire(timeout=timeout):
+            raise queue.Empty
+        try:
+            if not self.reader.poll(timeout):
+                raise queue.Empty
+            task: tuple[int, bytes] | None = pickle.loads(self.reader.recv_bytes())
+            return task
+        finally:
+            self.lock.release()
+
+    def cancel_join_thread(self) -> None:
+        """Nothing to cancel: the pipe has no feeder thread (the queue's interface)."""
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()
 
 
 # Workers of finished regions, told to stop, not yet waited for.

