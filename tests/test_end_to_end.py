@@ -31,6 +31,7 @@ CASES = {
     "few_heavy.py": ["6", "60000"],
     "lambdas.py": [],
     "no_region.py": ["a", "b c"],
+    "region_loop.py": ["30"],
 }
 
 
