@@ -24,9 +24,12 @@ class Diagnostic:
     severity: Severity
     message: str
     source_line: str = ""
+    code: str = ""  # the stable code of its kind (messages.py), printed after the message
 
     def render(self) -> str:
         head = f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+        if self.code:
+            head += f" [{self.code}]"
         if not self.source_line.strip():
             return head
         text = self.source_line.rstrip("\r\n").expandtabs(8)

@@ -10,10 +10,11 @@ from typing import Any
 
 import libcst as cst
 
-from .analyse import analyse_module
+from .analysis import analyse_module
 from .deploy_model import DeployModel
-from .diagnostics import CompileError, Diagnostic, error_at
+from .diagnostics import CompileError, Diagnostic
 from .local_modules import local_modules
+from .messages import KeptDefinitionPassed, ModuleClash
 from .plan import ParallelPlan, plan_program
 from .render import format_python, header_lines
 from .requirements import Requirements, derive_requirements
@@ -50,15 +51,7 @@ def compile_source(
     clashes = [m for m in modules if m.stem in generated]
     if clashes:
         names = ", ".join(sorted(m.name for m in clashes))
-        raise CompileError(
-            [
-                error_at(
-                    source.display_name,
-                    f"the program's own module(s) {names} "
-                    "would clash with generated files; rename them",
-                )
-            ]
-        )
+        raise CompileError([ModuleClash(names).at(source.display_name)])
     info = TARGETS[target]
     package_files: tuple[tuple[str, Path], ...] = ()
     if info.requirements and plan.regions:
@@ -76,13 +69,15 @@ def compile_source(
     warnings = analysis.warnings
     if plan.regions and not info.workers_see_main:
         warnings += tuple(
-            source.diagnostic(
-                f"{'class' if isinstance(kept.node, cst.ClassDef) else 'function'} "
-                f"'{kept.name}' stays in Main.py ({kept.reason}), and the program passes it "
-                f"as a value: if it reaches a region, {target} workers cannot find it",
+            source.report(
+                KeptDefinitionPassed(
+                    "class" if isinstance(kept.node, cst.ClassDef) else "function",
+                    kept.name,
+                    kept.reason,
+                    target,
+                ),
                 kept.line,
                 kept.column,
-                "warning",
             )
             for kept in analysis.kept_in_main
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from toreador import __version__
 from toreador.patterns import NATURAL_PATTERN, PATTERNS
 
-from .analyse import ModuleAnalysis
+from .analysis import ModuleAnalysis
 from .deploy_model import DeployModel
 from .diagnostics import UsageError, error_at
 from .registry import TARGETS

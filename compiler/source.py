@@ -12,7 +12,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from .diagnostics import CompileError, Diagnostic, Severity, error_at
+from .diagnostics import CompileError, Diagnostic
+from .messages import CannotDecode, CannotParse, CannotRead, InvalidSyntax, Message
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,9 @@ class SourceFile:
         lines = self.text.splitlines()
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
-    def diagnostic(
-        self, message: str, line: int, column: int, severity: Severity = "error"
-    ) -> Diagnostic:
-        return Diagnostic(self.display_name, line, column, severity, message, self.line(line))
+    def report(self, message: Message, line: int, column: int) -> Diagnostic:
+        """``message`` about this file, at 1-based ``line`` and ``column``."""
+        return message.at(self.display_name, line, column, self.line(line))
 
 
 def read_source(path: Path, display_name: str | None = None) -> SourceFile:
@@ -44,7 +44,7 @@ def read_source(path: Path, display_name: str | None = None) -> SourceFile:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise CompileError([error_at(shown, f"cannot read file: {error.strerror}")]) from None
+        raise CompileError([CannotRead(str(error.strerror)).at(shown)]) from None
     return source_from_bytes(raw, path, shown)
 
 
@@ -54,7 +54,7 @@ def source_from_bytes(raw: bytes, path: Path, shown: str) -> SourceFile:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         text = raw.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as error:
-        raise CompileError([error_at(shown, f"cannot decode file: {error}")]) from None
+        raise CompileError([CannotDecode(str(error)).at(shown)]) from None
     text = text.removeprefix("\ufeff")
     return SourceFile(path, shown, text, hashlib.sha256(raw).hexdigest())
 
@@ -66,18 +66,16 @@ def parse_source(source: SourceFile) -> cst.Module:
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
             ast.parse(source.text, filename=source.display_name)
     except SyntaxError as error:
-        line = error.lineno or 1
-        column = error.offset or 1
-        message = f"syntax error: {error.msg}"
-        raise CompileError([source.diagnostic(message, line, max(1, column))]) from None
+        line, column = error.lineno or 1, max(1, error.offset or 1)
+        raise CompileError([source.report(InvalidSyntax(error.msg), line, column)]) from None
     except (ValueError, MemoryError, RecursionError) as error:  # e.g. NUL bytes, deep nesting
-        raise CompileError([error_at(source.display_name, f"cannot parse: {error}")]) from None
+        raise CompileError([CannotParse(str(error)).at(source.display_name)]) from None
     try:
         return cst.parse_module(source.text)
     except cst.ParserSyntaxError as error:
-        message = f"syntax error (libcst): {error.message}"
+        refused = InvalidSyntax(error.message, parser="libcst")
         column = error.raw_column + 1
-        raise CompileError([source.diagnostic(message, error.raw_line, column)]) from None
+        raise CompileError([source.report(refused, error.raw_line, column)]) from None
     except RecursionError:
-        message = "cannot parse: the program nests too deeply for libcst"
-        raise CompileError([error_at(source.display_name, message)]) from None
+        message = CannotParse("the program nests too deeply for libcst")
+        raise CompileError([message.at(source.display_name)]) from None

@@ -12,7 +12,7 @@ from typing import cast
 
 import libcst as cst
 
-from .analyse import KEYWORDS, ModuleAnalysis, RegionCall
+from .analysis import ModuleAnalysis, RegionCall
 from .plan import ParallelPlan, RegionPlan
 from .scope_index import bound_name
 
@@ -72,28 +72,13 @@ class _RegionRewriter(cst.CSTTransformer):
             and isinstance(original_node, cst.Call)
             and isinstance(updated_node, cst.Call)
         ):
-            return self._run_region(found[0], found[1], original_node, updated_node)
+            return self._run_region(found[0], found[1], updated_node)
         return updated_node
 
-    def _run_region(
-        self, region: RegionCall, plan: RegionPlan, original: cst.Call, updated: cst.Call
-    ) -> cst.Call:
+    def _run_region(self, region: RegionCall, plan: RegionPlan, updated: cst.Call) -> cst.Call:
         self.used.add(plan.constant)
         self.calls_run = True
-        data_name, kernel_name = KEYWORDS[region.primitive]
-        positional = [i for i, a in enumerate(original.args) if a.keyword is None]
-        chosen: list[int] = []
-        for position, keyword in enumerate((data_name, kernel_name)):
-            if position < len(positional):
-                chosen.append(positional[position])
-            else:
-                chosen.append(
-                    next(
-                        i
-                        for i, a in enumerate(original.args)
-                        if a.keyword is not None and a.keyword.value == keyword
-                    )
-                )
+        chosen = region.arguments  # matched by analysis, by position or keyword
         rest = [a for i, a in enumerate(updated.args) if i not in chosen]
         plain = [cst.Arg(updated.args[i].value) for i in chosen]
         args = [cst.Arg(cst.Name(plan.constant)), *plain, *rest]

@@ -3,13 +3,15 @@ refuses, with the diagnostic's position and message."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import libcst as cst
 import pytest
 
-from toreador.compiler.analyse import analyse_module
+from toreador.compiler.analysis import analyse_module
 from toreador.compiler.diagnostics import CompileError
+from toreador.compiler.messages import UndefinedKernel, every_message
 from toreador.compiler.source import SourceFile, parse_source, source_from_bytes
 
 
@@ -146,6 +148,7 @@ REFUSED = [
         "from toreador import data_parallel_region\ndata_parallel_region([1], nope)\n",
         (2, 27),
         "undefined kernel 'nope'",
+        "TR103",
         id="undefined-kernel",
     ),
     pytest.param(
@@ -153,6 +156,7 @@ REFUSED = [
         "def main():\n    k = 2\n    return data_parallel_region([1], lambda x: x + k)\n",
         (4, 52),
         "closes over local 'k'",
+        "TR104",
         id="lambda-closure-over-local",
     ),
     pytest.param(
@@ -161,6 +165,7 @@ REFUSED = [
         "    return data_parallel_region([1], g)\n",
         (4, 20),
         "nested function that closes over local 'k'",
+        "TR104",
         id="nested-closure",
     ),
     pytest.param(
@@ -171,6 +176,7 @@ REFUSED = [
         "data_parallel_region([1], f)\n",
         (4, 1),
         "global 'LIMIT', which kernels use, is assigned again",
+        "TR301",
         id="reassigned-global",
     ),
     pytest.param(
@@ -180,6 +186,7 @@ REFUSED = [
         "data_parallel_region([1], f)\n",
         (4, 12),
         "rebound by a function shipped to workers",
+        "TR302",
         id="global-write-in-kernel",
     ),
     pytest.param(
@@ -190,6 +197,7 @@ REFUSED = [
         "data_parallel_region([1], f)\n",
         (4, 1),
         "global 'SEEN', which kernels use, is changed here",
+        "TR303",
         id="mutated-global",
     ),
     pytest.param(
@@ -199,6 +207,7 @@ REFUSED = [
         (4, 5),  # at the value's assignment, not the `if`
         'which is set inside `if __name__ == "__main__":`; workers never run that block: '
         "pass the value as a replicated argument",
+        "TR202",
         id="set-in-main-guard",
     ),
     pytest.param(
@@ -206,6 +215,7 @@ REFUSED = [
         "engine = toreador\n",
         (4, 10),
         "`toreador`: a compiled program has no toreador module",
+        "TR105",
         id="the-toreador-module-as-a-value",
     ),
     pytest.param(
@@ -215,6 +225,7 @@ REFUSED = [
         (4, 5),
         "global 'SEEN' is changed in place by code that kernels run; each worker changes its "
         "own copy and the main program never sees it",
+        "TR304",
         id="kernel-changes-a-global-main-reads",
     ),
     pytest.param(
@@ -224,12 +235,14 @@ REFUSED = [
         (4, 7),
         "this region runs before the definition at line 5, which its kernel scale needs: the "
         "sequential program stops here with NameError",
+        "TR106",
         id="global-defined-after-the-region-runs",
     ),
     pytest.param(
         "from toreador import *\ndata_parallel_region([1], str)\n",
         (1, 1),
         "hides which names are primitives",
+        "TR101",
         id="star-import",
     ),
     pytest.param(
@@ -237,18 +250,20 @@ REFUSED = [
         "data_parallel_region(*args)\n",
         (3, 1),
         "needs its distr and func as direct arguments",
+        "TR102",
         id="starred-args",
     ),
 ]
 
 
-@pytest.mark.parametrize(("text", "position", "message"), REFUSED)
-def test_refused(text: str, position: tuple[int, int], message: str) -> None:
+@pytest.mark.parametrize(("text", "position", "message", "code"), REFUSED)
+def test_refused(text: str, position: tuple[int, int], message: str, code: str) -> None:
     with pytest.raises(CompileError) as raised:
         analyse(text)
     first = raised.value.diagnostics[0]
     assert message in first.message
     assert (first.line, first.column) == position
+    assert first.code == code and first.render().splitlines()[0].endswith(f" [{code}]")
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -259,8 +274,13 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_source_positions_render_with_caret() -> None:
     source = SourceFile(Path("p.py"), "p.py", "x = (1,\n  oops here)\n", "0" * 64)
-    rendered = source.diagnostic("bad", 2, 3).render()
-    assert rendered.splitlines() == ["p.py:2:3: error: bad", "      oops here)", "      ^"]
+    rendered = source.report(UndefinedKernel("k"), 2, 3).render()
+    assert rendered.splitlines() == [
+        "p.py:2:3: error: undefined kernel 'k': no function, class or import of that name is "
+        "visible here [TR103]",
+        "      oops here)",
+        "      ^",
+    ]
     assert isinstance(parse_source(SourceFile(Path("q.py"), "q.py", "x = 1\n", "")), cst.Module)
 
 
@@ -333,3 +353,12 @@ def test_a_kernel_changing_its_arguments_is_a_located_warning() -> None:
         (3, 5, "kernel 'record' changes its argument 'log' in place"),
         (6, 5, "kernel 'tag' changes its argument 'item' in place"),
     ]
+
+
+def test_every_diagnostic_has_its_own_code_and_a_line_in_the_user_guide() -> None:
+    kinds = every_message()
+    codes = [kind.code for kind in kinds]
+    assert len(set(codes)) == len(codes) >= 20  # each subclass found, none sharing a code
+    assert all(re.fullmatch(r"TR[0-5]\d\d", code) for code in codes), codes
+    guide = (Path(__file__).parent.parent / "docs" / "user-guide.md").read_text()
+    assert [code for code in codes if code not in guide] == []

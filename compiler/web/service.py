@@ -140,6 +140,7 @@ def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
         "column": diagnostic.column,
         "severity": diagnostic.severity,
         "message": diagnostic.message,
+        "code": diagnostic.code,  # stable (compiler/messages.py); "" for model/usage errors
         "text": diagnostic.render(),
     }
 
