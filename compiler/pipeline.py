@@ -16,11 +16,11 @@ from .diagnostics import CompileError, Diagnostic
 from .local_modules import local_modules
 from .messages import KeptDefinitionPassed, ModuleClash
 from .plan import ParallelPlan, plan_program
-from .render import format_python, header_lines
-from .requirements import Requirements, derive_requirements
+from .render import format_python
 from .source import SourceFile, parse_source
 from .targets import TARGETS, load_target
 from .targets.common import RUNTIME_PACKAGE
+from .targets.shipping import shipment, top_entry
 from .transform import transform_program
 
 
@@ -47,27 +47,16 @@ def compile_source(
     render_files = load_target(target).render_files  # type: ignore[attr-defined]
     files: dict[str, str] = render_files(plan, program)
     modules = local_modules(source.path) if source.path.is_file() else ()
-    generated = {Path(_top(name)).stem for name in files}
+    generated = {Path(top_entry(name)).stem for name in files}
     clashes = [m for m in modules if m.stem in generated]
     if clashes:
         names = ", ".join(sorted(m.name for m in clashes))
         raise CompileError([ModuleClash(names).at(source.display_name)])
-    info = TARGETS[target]
-    package_files: tuple[tuple[str, Path], ...] = ()
-    if info.requirements and plan.regions:
-        header = header_lines(
-            plan.source_name,
-            plan.source_sha256,
-            plan.compiler_version,
-            plan.target,
-            "What the workers import: pip install -r requirements.txt where they run.",
-        )
-        needed = _requirements(plan, files, modules, info.worker_packages)
-        files["requirements.txt"] = header + "\n" + needed.text(info.ships_packages)
-        if info.ships_packages:
-            package_files = needed.package_files
+    shipped = shipment(plan, files, modules)
+    if shipped.requirements is not None:
+        files["requirements.txt"] = shipped.requirements
     warnings = analysis.warnings
-    if plan.regions and not info.workers_see_main:
+    if plan.regions and not TARGETS[target].workers_see_main:
         warnings += tuple(
             source.report(
                 KeptDefinitionPassed(
@@ -81,31 +70,7 @@ def compile_source(
             )
             for kept in analysis.kept_in_main
         )
-    return CompiledProgram(plan, files, warnings, modules, package_files)
-
-
-def _requirements(
-    plan: ParallelPlan,
-    files: dict[str, str],
-    modules: tuple[Path, ...],
-    engine_imports: tuple[str, ...] = (),
-) -> Requirements:
-    """What the workers import: the shared module, the program's own modules, and what the
-    target's worker code itself imports (the docker workers' Redis client). Plus the index
-    packages Main.py imports itself: it makes the items and replicated arguments, and a worker
-    unpickling a DataFrame needs pandas even when no kernel imports it. (Main.py's imports of
-    folder-installed packages are not followed: those ship only the modules kernels use.)"""
-    sources = [files[f"{plan.shared_module}.py"], *(f"import {name}" for name in engine_imports)]
-    for module in modules:
-        paths = sorted(module.rglob("*.py")) if module.is_dir() else [module]
-        sources += [path.read_text(encoding="utf-8", errors="replace") for path in paths]
-    own = {Path(_top(name)).stem for name in files} | {module.stem for module in modules}
-    return derive_requirements(sources, own, pins_only=[files["Main.py"]])
-
-
-def _top(name: str) -> str:
-    """The top-level entry of a generated file's path (a runtime module: its package)."""
-    return name.split("/", 1)[0]
+    return CompiledProgram(plan, files, warnings, modules, shipped.package_files)
 
 
 def manifest(compiled: CompiledProgram) -> dict[str, Any]:
@@ -136,7 +101,7 @@ def manifest(compiled: CompiledProgram) -> dict[str, Any]:
         "copied_modules": [m.name for m in compiled.local_modules],
         "shipped_packages": sorted({f"packages/{name}" for name, _ in compiled.package_files}),
         "runtime": sorted(name for name in compiled.files if name.startswith(RUNTIME_PACKAGE)),
-        "files": sorted({*map(_top, compiled.files), "manifest.json", "ruff.toml"}),
+        "files": sorted({*map(top_entry, compiled.files), "manifest.json", "ruff.toml"}),
     }
 
 
