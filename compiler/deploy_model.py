@@ -68,6 +68,9 @@ class DeployModel:
     workers: int = 0
     cores_per_worker: int = 1
     memory_per_worker: str = "1g"
+    # how many times a batch (a task) may lose its worker before the run gives up, on every
+    # target: Hadoop's mapreduce.map.maxattempts and Spark's spark.task.maxFailures are 4
+    max_attempts: int = 4
     local: LocalSettings = field(default_factory=LocalSettings)
     spark: SparkSettings = field(default_factory=SparkSettings)
     hadoop: HadoopSettings = field(default_factory=HadoopSettings)
@@ -86,6 +89,7 @@ SECTIONS: dict[str, type] = {
 MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
 NETWORK_MODES = ("", "none", "host")
 AT_LEAST_ONE = (
+    "max_attempts",
     "replicas",
     "reducers",
     "executors",

@@ -28,6 +28,7 @@ class RegionPlan:
     pattern: str
     nested: bool
     workers: int
+    max_attempts: int = 4
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def plan_program(
                 pattern=chosen,
                 nested=region.nested,
                 workers=model.local_workers(),
+                max_attempts=model.max_attempts,
             )
         )
     if target == "docker":

@@ -5,7 +5,13 @@ window of them in flight, and replays the outcomes in input order as they comple
 is what the sequential program prints, and the first failing item (in input order) fails the
 run after the output of the items before it. An engine says only how a batch reaches its
 workers and how an outcome comes back (``submit``, ``receive``), and optionally how to see a
-dead worker (``check``) and what to do when the run ends (``stop``).
+dead worker (``check``), how to replace its workers (``restart``) and what to do when the run
+ends (``stop``).
+
+A lost worker is not the kernel's failure: the batches it held are run again on fresh
+workers, as Hadoop and Spark re-run a failed task attempt, up to the region's
+``max_attempts``; what a lost attempt printed or returned never reached the driver, so every
+item's output still appears once, in input order. A kernel's own exception is never retried.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
-from .outcomes import Done, Outcome, PatternSteps, replay_outcome
+from .outcomes import Done, Outcome, PatternSteps, WorkerLostError, replay_outcome
 from .output import ProducerFeed, SequenceFeed
 from .semantics import SEQUENCE_TYPES, RegionRecord, is_list_like
 
@@ -53,6 +59,16 @@ def list_pieces(
 
 
 T = TypeVar("T")
+
+
+class WorkerLost(Exception):
+    """Raised by an engine's ``check``: workers have died. ``causes`` maps the number of
+    each batch a dead worker was running to why it died ("killed by SIGKILL"); a worker that
+    died between batches held none."""
+
+    def __init__(self, causes: dict[int, str], deaths: list[str]) -> None:
+        super().__init__(", ".join(deaths))
+        self.causes, self.deaths = causes, deaths
 
 
 class MadeOnce(Generic[T]):
@@ -151,8 +167,14 @@ class Driver(Generic[R]):
         raise NotImplementedError
 
     def check(self, batches: int, first: int, last: int) -> None:
-        """Nothing came for a while: raise if a worker has died while ``batches`` batches,
-        items ``first`` to ``last``, were sent and not replayed."""
+        """Nothing came for a while: raise ``WorkerLost`` if a worker has died (or an
+        engine's own error) while ``batches`` batches, items ``first`` to ``last``, were sent
+        and not replayed."""
+
+    def restart(self) -> bool:
+        """Replace the workers after ``WorkerLost``: every batch sent and not answered is
+        then sent again. False: this engine cannot, and the run fails at once."""
+        return False
 
     def stop(self, finished: bool) -> None:
         """The run ended, well (``finished``) or by a failure or Ctrl-C."""
@@ -173,21 +195,24 @@ class Driver(Generic[R]):
         progress = Progress(self.region.label, total)
         ordered: list[Any] = []
         waiting: dict[int, Outcome] = {}  # received, waiting for earlier batches
+        sent_batches: dict[int, tuple[int, Sequence[Any]]] = {}  # not yet answered
         starts: dict[int, int] = {}
-        sent = received = replayed = 0
+        attempts: dict[int, list[str]] = {}  # batch -> why each lost attempt ended
+        sent = replayed = 0
         failed = finished = False
         try:
             while True:
                 while (
                     not feed.exhausted
                     and not failed  # the reference stops at the first failure: so do we
-                    and self.room(sent - received, len(waiting))
+                    and self.room(len(sent_batches), len(waiting))
                 ):
                     start = feed.next_index
                     batch = feed.pull(self.sizer.size(start))
                     if not batch:
                         break
                     starts[sent] = start
+                    sent_batches[sent] = (start, batch)
                     self.submit(sent, start, batch)
                     sent += 1
                 if replayed == sent:
@@ -195,9 +220,13 @@ class Driver(Generic[R]):
                 outcome = self.receive(RECEIVE_SECONDS)
                 if outcome is None:
                     first = starts.get(replayed, feed.next_index)
-                    self.check(sent - replayed, first, feed.next_index - 1)
+                    try:
+                        self.check(sent - replayed, first, feed.next_index - 1)
+                    except WorkerLost as lost:
+                        self._retry(lost, sent_batches, attempts)
                     continue
-                received += 1
+                if sent_batches.pop(outcome.number, None) is None:
+                    continue  # answered already: a batch sent again before its answer came
                 waiting[outcome.number] = outcome
                 if isinstance(outcome, Done):
                     self.sizer.measure(outcome.seconds, len(outcome.values))
@@ -220,6 +249,43 @@ class Driver(Generic[R]):
         progress.finish(len(ordered))
         feed.finish()
         return ordered
+
+    def _retry(
+        self,
+        lost: WorkerLost,
+        sent_batches: dict[int, tuple[int, Sequence[Any]]],
+        attempts: dict[int, list[str]],
+    ) -> None:
+        """Charge each batch a dead worker was running with an attempt, give up when one has
+        used them all, else restart the workers and send every unanswered batch again."""
+        for number, cause in sorted(lost.causes.items()):
+            if number in sent_batches:
+                attempts.setdefault(number, []).append(cause)
+        allowed = max(1, self.region.max_attempts)
+        for number, causes in sorted(attempts.items()):
+            if number in sent_batches and len(causes) >= allowed:
+                message = self._gave_up(sent_batches[number], causes, allowed)
+                raise WorkerLostError(message) from None
+        if not self.restart():
+            number = min(sent_batches, default=-1)
+            causes = attempts.get(number) or lost.deaths
+            held = sent_batches.get(number, (0, ()))
+            message = self._gave_up(held, causes, len(causes))
+            raise WorkerLostError(message) from None
+        for number, (start, batch) in sorted(sent_batches.items()):
+            self.submit(number, start, batch)
+
+    def _gave_up(
+        self, batch: tuple[int, Sequence[Any]], causes: list[str], allowed: int
+    ) -> str:
+        start, items = batch
+        region = self.region
+        each = "; ".join(f"attempt {i}: {cause}" for i, cause in enumerate(causes, 1))
+        return (
+            f"{region.label}: items {start}..{start + len(items) - 1} (kernel {region.kernel}) "
+            f"lost their worker {len(causes)} time(s), the limit being max_attempts = "
+            f"{allowed} (the deployment model's key): {each}"
+        )
 
 
 class Progress:

@@ -145,6 +145,7 @@ class _StreamingJob:
                         self.region.reducers,
                         sys.executable,
                         HERE,
+                        self.region,
                     )
                 else:
                     lines = self._run_on_hadoop(*installation)
@@ -230,6 +231,8 @@ class _StreamingJob:
             [launcher, "fs", "-rm", "-r", "-f", region.input, region.output],
             [launcher, "fs", "-put", str(self.folder / "input"), region.input],
             [launcher, "jar", jar, "-D", f"mapreduce.job.reduces={region.reducers}",
+             "-D", f"mapreduce.map.maxattempts={region.max_attempts}",
+             "-D", f"mapreduce.reduce.maxattempts={region.max_attempts}",
              "-files", ",".join(files), "-input", region.input, "-output", region.output,
              "-mapper", f"{region.python} Mapper.py", "-reducer", f"{region.python} Reducer.py"],
         ]  # fmt: skip

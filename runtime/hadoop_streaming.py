@@ -21,8 +21,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .outcomes import map_items, pickled_outcome, run_batch
+from .outcomes import (
+    WorkerLostError,
+    death_cause,
+    map_items,
+    pickled_outcome,
+    run_batch,
+)
 from .output import OutputRecorder
+from .semantics import RegionRecord
 from .travel import load_with_argv
 
 KEY_DIGITS = 12
@@ -89,15 +96,23 @@ def run_mapper(job_path: str) -> None:
 
 
 def run_locally(
-    folder: Path, mappers: int, reducers: int, python: str, programs: Path
+    folder: Path,
+    mappers: int,
+    reducers: int,
+    python: str,
+    programs: Path,
+    region: RegionRecord,
 ) -> Iterator[str]:
     """Hadoop Streaming's contract on this machine: mapper processes over the splits in
     parallel, their output sorted by key and partitioned to reducer processes by a hash of
-    the key, reducers in parallel; returns the reducers' output lines."""
+    the key, reducers in parallel; returns the reducers' output lines. A task whose process
+    dies (a kernel's exception is a record, not a death) is run again, as Hadoop re-runs a
+    task attempt, up to the region's ``max_attempts``."""
     splits = sorted((folder / "input").iterdir())
     env = dict(os.environ, TOREADOR_JOB=str(folder / "job.txt"))
     mapper = [python, str(programs / "Mapper.py")]
-    mapped = _run_parallel([mapper] * len(splits), splits, mappers, env, folder, "map")
+    tasks = _Tasks(region, env, folder)
+    mapped = tasks.run_all([mapper] * len(splits), splits, mappers, "map")
     lines: list[str] = []
     for path in mapped:
         with open(path, encoding="ascii") as handle:
@@ -114,9 +129,7 @@ def run_locally(
             handle.close()
     del lines
     reducer = [python, str(programs / "Reducer.py")]
-    reduced = _run_parallel(
-        [reducer] * len(partitions), partitions, reducers, env, folder, "part-r"
-    )
+    reduced = tasks.run_all([reducer] * len(partitions), partitions, reducers, "part-r")
     return heapq.merge(
         *(_lines(path) for path in reduced), key=lambda line: line.partition("\t")[0]
     )
@@ -127,41 +140,57 @@ def _lines(path: Path) -> Iterator[str]:
         yield from handle
 
 
-Running = tuple[subprocess.Popen[bytes], Any, Any, list[str]]
+class _Tasks:
+    """Streaming tasks run as processes, each on its input file, a few at a time; a task
+    whose process dies is started again on the same input, a fresh output."""
 
+    def __init__(self, region: RegionRecord, env: dict[str, str], folder: Path) -> None:
+        self.region, self.env, self.folder = region, env, folder
 
-def _run_parallel(
-    commands: list[list[str]],
-    inputs: list[Path],
-    limit: int,
-    env: dict[str, str],
-    folder: Path,
-    stem: str,
-) -> list[Path]:
-    """Run each command on its input file, at most ``limit`` at a time; their output files."""
-    outputs = [folder / f"{stem}-{number:05d}.txt" for number in range(len(commands))]
-    running: list[Running] = []
-    pending = list(zip(commands, inputs, outputs, strict=True))
+    def run_all(
+        self, commands: list[list[str]], inputs: list[Path], limit: int, stem: str
+    ) -> list[Path]:
+        """Run each command on its input, at most ``limit`` at a time; the output files."""
+        outputs = [self.folder / f"{stem}-{n:05d}.txt" for n in range(len(commands))]
+        pending = list(range(len(commands)))
+        running: list[tuple[int, subprocess.Popen[bytes]]] = []
+        causes: dict[int, list[str]] = {}
+        try:
+            while pending or running:
+                while pending and len(running) < limit:
+                    task = pending.pop(0)
+                    with (
+                        open(inputs[task], "rb") as stdin,
+                        open(outputs[task], "wb") as out,
+                    ):
+                        process = subprocess.Popen(
+                            commands[task], stdin=stdin, stdout=out, env=self.env
+                        )
+                    running.append((task, process))
+                task, process = running.pop(0)
+                code = process.wait()
+                if code == 0:
+                    continue
+                causes.setdefault(task, []).append(death_cause(code))
+                if len(causes[task]) >= max(1, self.region.max_attempts):
+                    raise WorkerLostError(
+                        self._gave_up(commands[task], inputs[task], causes[task])
+                    )
+                pending.insert(0, task)
+        finally:
+            for _, process in running:
+                process.kill()
+                process.wait()
+        return outputs
 
-    def finish(entry: Running) -> None:
-        process, stdin, stdout, command = entry
-        code = process.wait()
-        stdin.close()
-        stdout.close()
-        if code != 0:
-            raise RuntimeError(
-                f"streaming task {shlex.join(command)} failed with exit status {code}"
-            )
-
-    try:
-        while pending or running:
-            while pending and len(running) < limit:
-                command, source, target = pending.pop(0)
-                stdin, stdout = open(source, "rb"), open(target, "wb")  # noqa: SIM115
-                process = subprocess.Popen(command, stdin=stdin, stdout=stdout, env=env)
-                running.append((process, stdin, stdout, command))
-            finish(running.pop(0))
-    finally:
-        for process, *_ in running:
-            process.kill()
-    return outputs
+    def _gave_up(self, command: list[str], source: Path, causes: list[str]) -> str:
+        each = "; ".join(f"attempt {i}: {cause}" for i, cause in enumerate(causes, 1))
+        with open(source, encoding="ascii") as lines:
+            first = lines.readline().partition("\t")[0].lstrip("0") or "0"
+        return (
+            f"{self.region.label}: the streaming task {shlex.join(command)} over "
+            f"{source.name} (items from {first}, kernel {self.region.kernel}) lost its "
+            f"process {len(causes)} "
+            f"time(s), the limit being max_attempts = {self.region.max_attempts} (the "
+            f"deployment model's key): {each}"
+        )

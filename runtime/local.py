@@ -12,7 +12,9 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import queue
@@ -22,8 +24,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .driver import BatchSizer, Driver, feed_for
-from .outcomes import Outcome, PatternSteps, pattern_steps, pickled_outcome, run_batch
+from .driver import BatchSizer, Driver, WorkerLost, feed_for
+from .outcomes import (
+    Outcome,
+    PatternSteps,
+    WorkerLostError,
+    death_cause,
+    pattern_steps,
+    pickled_outcome,
+    run_batch,
+)
 from .output import OutputRecorder, SequenceFeed
 from .semantics import (
     SEQUENCE_TYPES,
@@ -39,7 +49,7 @@ from .travel import pickled_batch
 __all__ = [
     "PrimitiveUsageError",
     "Region",
-    "WorkerDiedError",
+    "WorkerLostError",
     "run_nested",
     "run_region",
 ]
@@ -53,10 +63,6 @@ MAX_BATCH_BYTES = (
     8 * 1024 * 1024
 )  # keeps a window of batches small when items are large
 _IN_WORKER = False
-
-
-class WorkerDiedError(RuntimeError):
-    """A worker process ended without reporting (killed, or crashed in native code)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,11 @@ _INHERITED: (
 ) = None
 
 
-def _worker_main(tasks: Any, results: Any) -> None:
+def _worker_main(tasks: Any, answers: list[Any], running: Any, slot: int) -> None:
+    """A worker's loop: take a batch, note its number in ``running[slot]`` (so that the
+    main process knows which batch to run again if this process dies), run it, answer on
+    its own pipe, ``answers[slot]``: the others' are closed here, so that a worker that
+    dies mid-answer leaves the main process an end of file, not a half message."""
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(
@@ -120,6 +130,11 @@ def _worker_main(tasks: Any, results: Any) -> None:
     )  # Ctrl-C is the main program's to handle
     assert _INHERITED is not None
     kernel, repl, apply_batch, sequence = _INHERITED
+    for other, (reader, writer) in enumerate(answers):
+        reader.close()
+        if other != slot:
+            writer.close()
+    answer = answers[slot][1]
     recorder = OutputRecorder()
     parent = os.getppid()
     while True:
@@ -132,12 +147,13 @@ def _worker_main(tasks: Any, results: Any) -> None:
         if task is None:
             return
         number, payload = task[0], pickle.loads(task[1])
+        running[slot] = number
         # a split of an inherited list arrives as (start, stop): the items never travel
         items: Sequence[Any] = payload
         if isinstance(payload, tuple) and sequence is not None:
             items = sequence[payload[0] : payload[1]]
         outcome = run_batch(number, apply_batch, kernel, repl, items, recorder)
-        results.put(pickled_outcome(outcome, items))
+        answer.send_bytes(pickled_outcome(outcome, items))
 
 
 class _LocalRun(Driver[Region]):
@@ -155,11 +171,12 @@ class _LocalRun(Driver[Region]):
         self.kernel, self.repl, self.workers = kernel, repl, workers
         self.context = multiprocessing.get_context("fork")
         self.tasks: Any = None
-        self.results: Any = None
+        self.readers: list[Any] = []  # the workers' answer pipes, still open
+        self.sequence: Sequence[Any] | None = None  # the inherited list, if any
+        self.running = memoryview(b"")
         self.processes: list[Any] = []
 
     def start(self, items: Iterable[Any], size: int | None) -> list[Any]:
-        global _INHERITED
         # A list, tuple or range is inherited by the forked workers, which are then sent
         # index ranges; the producer-consumer pattern streams its items through the queue.
         feed = feed_for(self.region, self.steps, items, as_ranges=True)
@@ -173,27 +190,43 @@ class _LocalRun(Driver[Region]):
             min_seconds=MIN_BATCH_SECONDS,
         )
         _reap_retired()
+        self.sequence = sequence
+        self._fork_workers()
+        return self.run(feed, sizer, size)
+
+    def _fork_workers(self) -> None:
+        """New channels and ``workers`` processes forked from this one, as it is now."""
+        global _INHERITED
         self.tasks = (
             _RangeChannel(self.context)
-            if sequence is not None
+            if self.sequence is not None
             else self.context.Queue(maxsize=self.window)
         )
-        self.results = self.context.Queue()
+        # one pipe per worker for its answers, all made before any worker is forked
+        answers = [self.context.Pipe(duplex=False) for _ in range(self.workers)]
+        self.readers = [reader for reader, _ in answers]
+        # one slot per worker: the batch it took last (shared memory, written per batch)
+        self.running = memoryview(mmap.mmap(-1, 8 * self.workers)).cast("q")
+        for slot in range(self.workers):
+            self.running[slot] = -1
         sys.stdout.flush()
         sys.stderr.flush()
-        _INHERITED = (self.kernel, self.repl, self.steps.apply_batch, sequence)
+        _INHERITED = (self.kernel, self.repl, self.steps.apply_batch, self.sequence)
         self.processes = [
             self.context.Process(
-                target=_worker_main, args=(self.tasks, self.results), daemon=True
+                target=_worker_main,
+                args=(self.tasks, answers, self.running, slot),
+                daemon=True,
             )
-            for _ in range(self.workers)
+            for slot in range(self.workers)
         ]
         try:
             for process in self.processes:
                 process.start()
         finally:
             _INHERITED = None
-        return self.run(feed, sizer, size)
+            for _, writer in answers:  # each worker holds its own: its death is an EOF
+                writer.close()
 
     def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
         if isinstance(
@@ -208,19 +241,48 @@ class _LocalRun(Driver[Region]):
         self.tasks.put((number, payload))
 
     def receive(self, timeout: float) -> Outcome | None:
-        try:
-            outcome: Outcome = pickle.loads(self.results.get(timeout=timeout))
-            return outcome
-        except queue.Empty:
-            return None
+        """An answer from any worker; a worker's pipe at its end (the worker died, maybe
+        half-way through an answer) is dropped: ``check`` sees the death."""
+        for reader in multiprocessing.connection.wait(self.readers, timeout):
+            try:
+                outcome: Outcome = pickle.loads(reader.recv_bytes())  # type: ignore[union-attr]
+                return outcome
+            except (EOFError, OSError):
+                self.readers.remove(reader)
+                reader.close()  # type: ignore[union-attr]
+        return None
 
     def check(self, batches: int, first: int, last: int) -> None:
-        dead = [p for p in self.processes if p.exitcode is not None]
+        dead = [
+            (slot, process.exitcode)
+            for slot, process in enumerate(self.processes)
+            if process.exitcode is not None
+        ]
         if dead:
-            raise WorkerDiedError(
-                f"{self.region.label}: a worker process of kernel {self.region.kernel} ended "
-                f"with exit code {dead[0].exitcode} while items {first}..{last} were in flight"
-            ) from None
+            causes = {self.running[slot]: death_cause(code) for slot, code in dead}
+            raise WorkerLost(causes, [death_cause(code) for _, code in dead])
+
+    def restart(self) -> bool:
+        """End every worker (a live one may hold a batch taken by none, or the channel's
+        lock) and fork a new set from this process; the driver sends again what is
+        unanswered. Outcomes not yet received are dropped with the old channel."""
+        self._end_workers()
+        self._fork_workers()
+        return True
+
+    def _end_workers(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        self._close_channels()
+
+    def _close_channels(self) -> None:
+        self.tasks.cancel_join_thread()
+        self.tasks.close()
+        for reader in self.readers:
+            reader.close()
+        self.readers = []
 
     def stop(self, finished: bool) -> None:
         """End the workers: one stop signal each after a finished run, at once otherwise.
@@ -241,14 +303,9 @@ class _LocalRun(Driver[Region]):
                     break
         if finished:
             _RETIRED.extend(self.processes)
+            self._close_channels()
         else:
-            for process in self.processes:
-                if process.is_alive():
-                    process.terminate()
-                process.join()
-        for channel in (self.tasks, self.results):
-            channel.cancel_join_thread()
-            channel.close()
+            self._end_workers()
 
 
 class _RangeChannel:

@@ -3,7 +3,9 @@
 Every engine runs the pattern's step over a batch of items in a worker and answers with an
 outcome: ``Done`` (the values, what each item printed) or ``Failed`` (the first failing item:
 the reference stops there too). The main program replays outcomes in input order: what was
-printed, then the values; a failure is raised with notes naming the item.
+printed, then the values; a failure is raised with notes naming the item. A worker that
+dies answers nothing: the engine sees the death (``death_cause``) and runs its batch again,
+until the region's attempts are used up (``WorkerLostError``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib
 import io
 import pickle
+import signal
 import sys
 import time
 import traceback
@@ -20,6 +23,20 @@ from typing import Any, NamedTuple
 from .output import Output, OutputRecorder, ProducerFeed, replay
 from .semantics import RegionRecord, describe_item, short_repr
 from .travel import picklable, portable, received
+
+
+class WorkerLostError(RuntimeError):
+    """A batch lost its worker on every attempt the region allows: the run gives up."""
+
+
+def death_cause(exit_code: int) -> str:
+    """A process's end as a person reads it: the signal's name, or the exit status."""
+    if exit_code < 0:
+        try:
+            return f"killed by {signal.Signals(-exit_code).name}"
+        except ValueError:
+            return f"killed by signal {-exit_code}"
+    return f"exit status {exit_code}"
 
 
 class Done(NamedTuple):

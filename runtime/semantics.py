@@ -31,6 +31,9 @@ class RegionRecord:
     pattern: str
     kernel: str
     workers: int = 0
+    # how many times a batch may lose its worker (killed, crashed) before the run gives up:
+    # the deployment model's max_attempts, as Hadoop's and Spark's task attempts
+    max_attempts: int = 4
 
     def __call__(self, data: Any, kernel: Any, *repl: Any) -> list[Any]:
         """The region run with these arguments: a primitive the program uses as a value

@@ -26,6 +26,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import shutil
 import sys
 import tempfile
@@ -138,6 +139,8 @@ def session_settings(region: Region, master: str) -> dict[str, str]:
         "spark.driver.memory": region.driver_memory,
         "spark.task.cpus": str(region.task_cpus),
         "spark.executor.memory": region.executor_memory,
+        # a task whose Python worker dies runs again, as many times as the model allows
+        "spark.task.maxFailures": str(region.max_attempts),
     }
     if master.startswith("local"):
         # everything runs on this machine: listen on loopback only, no web UI
@@ -163,6 +166,16 @@ def session_settings(region: Region, master: str) -> dict[str, str]:
     return settings
 
 
+def retrying_master(master: str, attempts: int) -> str:
+    """``local[N]`` never runs a failed task again, whatever spark.task.maxFailures says;
+    ``local[N,F]`` does, F times in all. A master that names its own F, or a cluster, is
+    kept as it is."""
+    found = re.fullmatch(r"local(?:\[([^,\]]+)\])?", master)
+    if found is None:
+        return master
+    return f"local[{found[1] or 1},{attempts}]"
+
+
 def _make_session(region: Region) -> Any:
     try:
         from pyspark.sql import SparkSession
@@ -182,6 +195,7 @@ def _make_session(region: Region) -> Any:
         session = SparkSession.builder.appName(region.app_name).getOrCreate()
     else:
         master = os.environ.get("TOREADOR_SPARK_MASTER") or region.master
+        master = retrying_master(master, region.max_attempts)
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         if not os.environ.get("PYSPARK_PYTHON"):

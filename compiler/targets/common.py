@@ -35,6 +35,7 @@ def base_arguments(region: RegionPlan) -> list[tuple[str, Any]]:
         ("pattern", region.pattern),
         ("kernel", region.kernel),
         ("workers", region.workers),
+        ("max_attempts", region.max_attempts),
     ]
 
 

@@ -17,6 +17,7 @@ REGION_COLLATZ_LENGTH_LINE_17 = Region(
     pattern="mapreduce",
     kernel="collatz_length",
     workers=0,
+    max_attempts=4,
 )
 
 

@@ -17,6 +17,7 @@ REGION_DATA_PARALLEL_REGION_LINE_12 = Region(
     pattern="producer-consumer",
     kernel="<lambda at line 12>",
     workers=0,
+    max_attempts=4,
 )
 REGION_ADD_BASE_LINE_13 = Region(
     label="lambdas.py:13",
@@ -24,6 +25,7 @@ REGION_ADD_BASE_LINE_13 = Region(
     pattern="producer-consumer",
     kernel="add_base",
     workers=0,
+    max_attempts=4,
 )
 REGION_BAG_OF_TASK_LINE_14 = Region(
     label="lambdas.py:14",
@@ -31,6 +33,7 @@ REGION_BAG_OF_TASK_LINE_14 = Region(
     pattern="producer-consumer",
     kernel="[lambda v: v + 1, str, add_base]",
     workers=0,
+    max_attempts=4,
 )
 REGION_POW_LINE_16 = Region(
     label="lambdas.py:16",
@@ -38,6 +41,7 @@ REGION_POW_LINE_16 = Region(
     pattern="producer-consumer",
     kernel="pow",
     workers=0,
+    max_attempts=4,
 )
 
 

@@ -17,6 +17,7 @@ REGION_CHUNK_STATS_LINE_25 = Region(
     pattern="mapreduce",
     kernel="chunk_stats",
     workers=0,
+    max_attempts=4,
 )
 REGION_BAG_OF_TASK_LINE_26 = Region(
     label="nested.py:26",
@@ -24,6 +25,7 @@ REGION_BAG_OF_TASK_LINE_26 = Region(
     pattern="mapreduce",
     kernel="[lowest, highest]",
     workers=0,
+    max_attempts=4,
 )
 REGION_ANALYSE_GROUP_LINE_31 = Region(
     label="nested.py:31",
@@ -31,6 +33,7 @@ REGION_ANALYSE_GROUP_LINE_31 = Region(
     pattern="mapreduce",
     kernel="analyse_group",
     workers=0,
+    max_attempts=4,
 )
 
 

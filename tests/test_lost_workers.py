@@ -1,0 +1,182 @@
+"""Lost workers are retried: a chaos harness of kernels that kill their own worker.
+
+The kernels below kill the process they run in (SIGKILL, or ``os._exit``) when they meet
+chosen items, only when the test sets CHAOS_DIR (never in the sequential reference), and
+only the first time unless CHAOS_EVERY is set: a marker file per item says it happened.
+The compiled program must then print exactly what the reference prints, line by line, or,
+when every attempt dies, fail naming the items, the attempts and each cause.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from toreador.compiler.deploy_model import load_model
+
+from .helpers import compile_into, run_script
+
+KILLER = """\
+import os
+import signal
+import sys
+
+from toreador import bag_of_task, data_parallel_region
+
+CHAOS = os.environ.get("CHAOS_DIR")
+EVERY = os.environ.get("CHAOS_EVERY")
+VICTIMS = {7, 123, 555}
+
+
+def maybe_die(x):
+    # a worker lost the way a user meets it: the kernel's process is killed or exits
+    if CHAOS and x in VICTIMS:
+        marker = os.path.join(CHAOS, f"killed-{x}")
+        if EVERY or not os.path.exists(marker):
+            open(marker, "a").close()
+            if x == 123:
+                os._exit(3)  # a library calling os._exit
+            os.kill(os.getpid(), signal.SIGKILL)  # the OOM killer's way
+
+
+def work(x):
+    maybe_die(x)
+    print(f"item {x}")
+    return x * x
+
+
+def task(x):
+    return work(x) + 1
+
+
+n = int(sys.argv[1])
+if sys.argv[2] == "bag":
+    print(sum(bag_of_task(list(range(n)), [task] * n)))
+else:
+    print(sum(data_parallel_region(range(n), work)))
+print("done")
+"""
+
+LOCAL_PATTERNS = ["mapreduce", "producer-consumer", "bag-of-tasks"]
+
+
+def chaos_env(folder: Path, every: bool = False) -> dict[str, str]:
+    folder.mkdir(exist_ok=True)
+    env = dict(os.environ, CHAOS_DIR=str(folder))
+    if every:
+        env["CHAOS_EVERY"] = "1"
+    return env
+
+
+@pytest.mark.parametrize("pattern", LOCAL_PATTERNS)
+@pytest.mark.parametrize("shape", ["map", "bag"])
+def test_a_worker_killed_once_is_replaced_and_nothing_is_lost_or_doubled(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path, pattern: str, shape: str
+) -> None:
+    program = write_program(KILLER)
+    expected = run_script(program, "800", shape)
+    assert expected.returncode == 0 and expected.stdout.count("item ") == 800
+    out = compile_into(program, tmp_path / "out", pattern)
+    chaos = tmp_path / "chaos"
+    got = run_script(out / "Main.py", "800", shape, env=chaos_env(chaos), timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.splitlines() == expected.stdout.splitlines()
+    # the three victims did kill their workers (else this test would prove nothing)
+    assert sorted(p.name for p in chaos.iterdir()) == ["killed-123", "killed-555", "killed-7"]
+
+
+def test_a_batch_that_kills_every_worker_gives_up_after_max_attempts(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    program = write_program(KILLER)
+    model_file = tmp_path / "model.toml"
+    model_file.write_text("max_attempts = 3\n")
+    out = compile_into(program, tmp_path / "out", model=load_model(model_file))
+    got = run_script(
+        out / "Main.py", "300", "map", env=chaos_env(tmp_path / "chaos", every=True), timeout=120
+    )
+    assert got.returncode == 1
+    assert "WorkerLostError" in got.stderr and "Traceback" in got.stderr
+    message = got.stderr.strip().splitlines()[-1]
+    assert "lost their worker 3 time(s)" in message and "max_attempts = 3" in message
+    assert "attempt 1: killed by SIGKILL; attempt 2: killed by SIGKILL; attempt 3: " in message
+    start, stop = (int(n) for n in message.split("items ")[1].split(" ")[0].split(".."))
+    assert start <= 7 <= stop  # the batch that held item 7, the first victim
+    assert "done" not in got.stdout  # nothing printed as if complete
+    # what was printed is the reference's output up to the lost batch, in order
+    printed = [int(line.split()[1]) for line in got.stdout.splitlines()]
+    assert printed == list(range(len(printed))) and len(printed) <= start
+
+
+def test_an_exit_status_is_named_when_workers_keep_exiting(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(KILLER.replace("VICTIMS = {7, 123, 555}", "VICTIMS = {123}"))
+    out = compile_into(program, tmp_path / "out")
+    got = run_script(
+        out / "Main.py", "300", "map", env=chaos_env(tmp_path / "chaos", every=True), timeout=120
+    )
+    assert got.returncode == 1
+    message = got.stderr.strip().splitlines()[-1]
+    assert "lost their worker 4 time(s)" in message
+    assert message.count("exit status 3") == 4
+
+
+STREAMED = """\
+import sys
+import time
+
+from toreador import producer_consumer
+
+
+def readings():
+    for i in range(int(sys.argv[1])):
+        if i % 50 == 0:
+            time.sleep(0.01)  # a producer that reads as it goes
+        yield i
+
+
+def analyse(i):
+    total = 0
+    for k in range(3000):
+        total += (i * k) % 11
+    print(f"reading {i}: {total}")
+    return total
+
+
+print(sum(producer_consumer(readings(), analyse)))
+"""
+
+
+def test_workers_killed_from_outside_at_random_moments_lose_nothing(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    program = write_program(STREAMED)
+    expected = run_script(program, "6000")
+    out = compile_into(program, tmp_path / "out")
+    rng = random.Random(1515)  # seeded: the same moments on every run
+    moments = sorted(rng.uniform(0.3, 1.5) for _ in range(4))
+    process = subprocess.Popen(
+        [sys.executable, str(out / "Main.py"), "6000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, TOREADOR_PROGRESS="0"),
+    )
+    started, killed = time.monotonic(), 0
+    for moment in moments:
+        time.sleep(max(0.0, started + moment - time.monotonic()))
+        workers = psutil.Process(process.pid).children() if process.poll() is None else []
+        if workers:
+            os.kill(rng.choice(workers).pid, signal.SIGKILL)
+            killed += 1
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert killed >= 2, "the run ended before the workers could be killed: make it longer"
+    assert stdout.splitlines() == expected.stdout.splitlines()
