@@ -41,7 +41,14 @@ from typing import Any
 
 from .driver import BatchSizer, Driver, MadeOnce, feed_for, list_pieces
 from .local import run_nested
-from .outcomes import Outcome, combine, pattern_steps, pickled_outcome, run_batch
+from .outcomes import (
+    Outcome,
+    WorkerLostError,
+    combine,
+    pattern_steps,
+    pickled_outcome,
+    run_batch,
+)
 from .output import OutputRecorder, SequenceFeed
 from .semantics import (
     PrimitiveUsageError,
@@ -339,18 +346,35 @@ class _SparkRun(Driver[Region]):
         try:
             answers = rdd.mapPartitionsWithIndex(self.task).collect()
         except Exception as error:
-            raise self._engine_failure(error, items) from error
+            raise self._engine_failure(error, start, items) from error
         finally:
             self.context.removeJobTag(self.tag)
         return combine(number, (pickle.loads(answer) for answer in answers))
 
-    def _engine_failure(self, error: Exception, items: Sequence[Any]) -> Exception:
-        """Spark's own failure, as one clear error naming the region (its text kept)."""
+    def _engine_failure(
+        self, error: Exception, start: int, items: Sequence[Any]
+    ) -> Exception:
+        """Spark's own failure, as one clear error naming the region (its text kept): a
+        task that lost its Python worker on every attempt is a ``WorkerLostError``."""
         lines = [line for line in str(error).splitlines() if line.strip()]
         cause = next(
             (line for line in lines if "Error" in line or "Exception" in line),
             lines[0] if lines else type(error).__name__,
         )
+        gave_up = re.search(r"Task (\d+) in stage \S+ failed (\d+) times", str(error))
+        crashed = re.search(r"Python worker exited unexpectedly[^.]*", str(error))
+        failure: Exception
+        if gave_up and crashed:
+            failure = WorkerLostError(
+                f"{self.region.label}: Spark task {gave_up[1]} of the job over items "
+                f"{start}..{start + len(items) - 1} (kernel {self.region.kernel}) lost its "
+                f"Python worker {gave_up[2]} time(s), all the attempts the session allows "
+                f"(spark.task.maxFailures: the deployment model's max_attempts, "
+                f"{self.region.max_attempts}, when toreador starts the session); the last "
+                f"time: {crashed[0]}"
+            )
+            failure.add_note("Spark said:\n" + "\n".join(lines[:40]))
+            return failure
         failure = SparkTaskError(
             f"{self.region.label}: a Spark job of kernel {self.region.kernel} failed outside "
             f"the kernel while {len(items)} item(s) were in flight: {cause.strip()[:300]}"

@@ -22,7 +22,7 @@ import pytest
 
 from toreador.compiler.deploy_model import load_model
 
-from .helpers import compile_into, run_script
+from .helpers import compile_into, run_as_user, run_script
 
 KILLER = """\
 import os
@@ -180,3 +180,79 @@ def test_workers_killed_from_outside_at_random_moments_lose_nothing(  # type: ig
     assert process.returncode == 0, stderr
     assert killed >= 2, "the run ended before the workers could be killed: make it longer"
     assert stdout.splitlines() == expected.stdout.splitlines()
+
+
+# -- the other targets --------------------------------------------------------------------------
+def test_the_hadoop_runner_runs_a_dead_task_again(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(KILLER)
+    expected = run_script(program, "800", "map")
+    out = compile_into(program, tmp_path / "out", target="hadoop")
+    chaos = tmp_path / "chaos"
+    env = {k: v for k, v in chaos_env(chaos).items() if k != "HADOOP_HOME"}
+    got = run_script(out / "Main.py", "800", "map", env=env, timeout=300)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.splitlines() == expected.stdout.splitlines()
+    assert sorted(p.name for p in chaos.iterdir()) == ["killed-123", "killed-555", "killed-7"]
+
+
+def test_the_hadoop_runner_gives_up_naming_the_task(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(KILLER)
+    model_file = tmp_path / "model.toml"
+    model_file.write_text("max_attempts = 2\n")
+    out = compile_into(program, tmp_path / "out", target="hadoop", model=load_model(model_file))
+    env = chaos_env(tmp_path / "chaos", every=True)
+    env.pop("HADOOP_HOME", None)
+    got = run_script(out / "Main.py", "300", "map", env=env, timeout=300)
+    assert got.returncode == 1
+    message = got.stderr.strip().splitlines()[-1]
+    assert "WorkerLostError" in message and "lost its process 2 time(s)" in message
+    assert "attempt 1: killed by SIGKILL; attempt 2: killed by SIGKILL" in message
+    assert "items from 0" in message and "max_attempts = 2" in message
+    assert "done" not in got.stdout
+
+
+def test_a_real_hadoop_is_given_the_attempts(hadoop_home: dict[str, str], tmp_path: Path) -> None:
+    model_file = tmp_path / "model.toml"
+    model_file.write_text("max_attempts = 3\n")
+    program = tmp_path / "double.py"
+    program.write_text(
+        "from toreador import data_parallel_region\n"
+        "def double(x):\n    return 2 * x\n"
+        "print(data_parallel_region(list(range(10)), double))\n"
+    )
+    out = compile_into(program, tmp_path / "out", target="hadoop", model=load_model(model_file))
+    got = run_script(out / "Main.py", env=hadoop_home, timeout=300)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == f"{[2 * x for x in range(10)]}\n"
+    launched = next(line for line in got.stderr.splitlines() if " jar " in line)
+    assert "-D mapreduce.map.maxattempts=3 -D mapreduce.reduce.maxattempts=3" in launched
+
+
+@pytest.mark.parametrize("pattern", LOCAL_PATTERNS)
+def test_spark_runs_a_task_whose_python_worker_died_again(
+    write_program, tmp_path: Path, pattern: str
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(KILLER)
+    expected = run_script(program, "400", "map")
+    out = compile_into(program, tmp_path / "out", pattern, target="spark")
+    chaos = tmp_path / "chaos"
+    chaos.mkdir()
+    got = run_as_user(out / "Main.py", "400", "map", extra={"CHAOS_DIR": str(chaos)})
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout.splitlines() == expected.stdout.splitlines()
+    assert sorted(p.name for p in chaos.iterdir()) == ["killed-123", "killed-7"]
+
+
+def test_spark_gives_up_naming_the_task_and_its_attempts(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(KILLER)
+    model_file = tmp_path / "model.toml"
+    model_file.write_text("max_attempts = 2\n")
+    out = compile_into(program, tmp_path / "out", target="spark", model=load_model(model_file))
+    chaos = tmp_path / "chaos"
+    chaos.mkdir()
+    extra = {"CHAOS_DIR": str(chaos), "CHAOS_EVERY": "1"}
+    got = run_as_user(out / "Main.py", "100", "map", extra=extra)
+    assert got.returncode == 1
+    assert "WorkerLostError" in got.stderr and "lost its Python worker 2 time(s)" in got.stderr
+    assert "items 0..99 (kernel work)" in got.stderr and "max_attempts, 2," in got.stderr
+    assert "done" not in got.stdout
