@@ -273,8 +273,11 @@ class DockerEngine:
 
     def start_worker(self, kind: str, one_batch: bool) -> Any:
         transport = self.transport(kind)
+        number = next(self.numbers)
+        name = f"{self.run_id}-{'item' if one_batch else 'worker'}-{number}"
         environment = {
             **transport.worker_environment(),
+            "TOREADOR_WORKER": name,  # whose claims are whose, if it dies
             IN_CONTAINER: "1",
             "TOREADOR_CPUS": str(self.settings.cpus),
             "TOREADOR_MAX_BATCHES": "1" if one_batch else "0",
@@ -283,11 +286,10 @@ class DockerEngine:
             {self.volume.name: {"bind": DATA, "mode": "rw"}} if kind == "volume" else {}
         )
         volumes.update({path: {"bind": path, "mode": "ro"} for path in self.host_paths})
-        number = next(self.numbers)
         return self._start(
             self.image,
             ["python3", f"{APP}/docker_worker.py"],
-            f"{self.run_id}-{'item' if one_batch else 'worker'}-{number}",
+            name,
             self.network_for(kind),
             environment,
             volumes,
@@ -334,6 +336,13 @@ class DockerEngine:
                 self.containers.remove(container)
                 container.remove(force=True)
         return None
+
+    def discard(self, container: Any) -> None:
+        """Remove a dead worker container (its claims are the driver's business)."""
+        if container in self.containers:
+            self.containers.remove(container)
+        with contextlib.suppress(self.docker.errors.DockerException):
+            container.remove(force=True)
 
     def close(self) -> None:
         """Remove every container, the volume and the folder this run created (not the

@@ -13,8 +13,9 @@ Why it looks the way it does:
 - An outer region (its kernel holds nested regions) gets one container per item, as in the
   original study (a container per gateway), at most `replicas` running at once; inside,
   the nested regions run with the local engine on the container's CPUs.
-- Outcomes are replayed in input order (``driver``); a worker container that dies with
-  batches in flight fails the run naming the region and showing its last log lines.
+- Outcomes are replayed in input order (``driver``); a worker container that dies gives
+  back the batches it had claimed (``docker_transport``), which go to a new container, up
+  to the region's max_attempts.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 from .docker_containers import IN_CONTAINER, DockerEngine, engine
 from .docker_image import DockerEngineError
 from .docker_transport import worker_transport
-from .driver import BatchSizer, Driver, feed_for, list_pieces
+from .driver import BatchSizer, Driver, WorkerLost, feed_for, list_pieces
 from .local import run_nested
 from .outcomes import Failed, Outcome, pattern_steps, pickled_outcome, run_batch
 from .output import OutputRecorder, SequenceFeed
@@ -110,6 +111,7 @@ class _DockerRun(Driver[Region]):
         self.workers = [] if self.per_item else engine.pool(self.kind)
         self.slots = max(1, region.workers or region.replicas)
         self.per_item_containers: list[Any] = []
+        self.dead: list[tuple[Any, str]] = []  # containers found dead, their last logs
         self.last_check = time.monotonic()
 
     def start(self, items: Iterable[Any]) -> list[Any]:
@@ -159,6 +161,8 @@ class _DockerRun(Driver[Region]):
         return outcome
 
     def check(self, batches: int, first: int, last: int) -> None:
+        """A worker container that died: the batches it had claimed are lost (its claims
+        are dropped here) and will be sent again to a new container (``restart``)."""
         if time.monotonic() - self.last_check < HEALTH_SECONDS:
             return
         self.last_check = time.monotonic()
@@ -167,13 +171,26 @@ class _DockerRun(Driver[Region]):
         if failed is None:
             return
         container, logs = failed
-        problem = DockerEngineError(
-            f"{self.region.label}: worker container {container.name} of kernel "
-            f"{self.region.kernel} stopped with {batches} batch(es) in flight (items "
-            f"{first}..{last}): {logs.splitlines()[0] if logs else 'no log'}"
-        )
-        problem.add_note("its last log lines:\n" + logs.rstrip())
-        raise problem
+        cause, _, tail = logs.partition("\n")
+        self.dead.append((container, tail))
+        lost = self.transport.lost_claims(self.job, container.name)
+        death = f"container {container.name}: {cause}"
+        raise WorkerLost(dict.fromkeys(lost, death), [death])
+
+    def restart(self, unanswered: set[int], lost: set[int]) -> set[int] | None:
+        """Remove the dead containers and start new ones in their place (an outer region's
+        one-item containers are started again as their batches are sent again)."""
+        for container, _ in self.dead:
+            self.engine.discard(container)
+            for started in (self.workers, self.per_item_containers):
+                if container in started:
+                    started.remove(container)
+                    if started is self.workers:
+                        self.workers.append(
+                            self.engine.start_worker(self.kind, one_batch=False)
+                        )
+        self.dead.clear()
+        return lost
 
     def stop(self, finished: bool) -> None:
         self.transport.finish_job(self.job)
@@ -183,7 +200,10 @@ def serve() -> None:
     """A worker container's loop: take a batch, run the pattern's step on it, answer with
     its outcome; until the container is removed (or after TOREADOR_MAX_BATCHES batches:
     the one-item containers of an outer region)."""
-    worker = os.environ.get("HOSTNAME", "worker") + f"-{os.getpid()}"
+    worker = (
+        os.environ.get("TOREADOR_WORKER")
+        or f"{os.environ.get('HOSTNAME')}-{os.getpid()}"
+    )
     transport = worker_transport()
     limit = int(os.environ.get("TOREADOR_MAX_BATCHES", "0"))
     jobs: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}

@@ -5,6 +5,10 @@ works with network_mode none): batches are files the workers claim by renaming t
 are files written beside them. The queue (Redis): a real bounded list the main program pushes
 batches into and the workers pop from; every producer_consumer region uses it, and so does
 every region of a worker group on another Docker host, which shares no folder with this one.
+
+Either way a claim lasts until its answer is written: the claimed file stays in claimed/,
+the popped batch in the worker's own processing list (LMOVE, Redis's reliable queue). When a
+worker container dies, ``lost_claims`` names the batches it held, to be sent again.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class VolumeTransport:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.held: Path | None = None  # the worker's claim, until answered
         for folder in ("jobs", "inbox", "claimed", "outbox", "tmp"):
             (root / folder).mkdir(parents=True, exist_ok=True)
 
@@ -59,10 +64,20 @@ class VolumeTransport:
             pause = min(pause * 2, 0.05)
 
     def finish_job(self, job: str) -> None:
-        for folder in ("jobs", "inbox", "outbox"):
+        for folder in ("jobs", "inbox", "outbox", "claimed"):
             for entry in os.scandir(self.root / folder):
                 if entry.name.startswith(job):
                     os.unlink(entry.path)
+
+    def lost_claims(self, job: str, worker: str) -> list[int]:
+        """The batches of ``job`` a dead ``worker`` had claimed, their claims dropped."""
+        lost = []
+        for entry in os.scandir(self.root / "claimed"):
+            name, _, owner = entry.name.partition(".")
+            if owner == worker and name.startswith(f"{job}-"):
+                os.unlink(entry.path)
+                lost.append(int(name.rpartition("-")[2]))
+        return sorted(lost)
 
     def worker_environment(self) -> dict[str, str]:
         return {"TOREADOR_TRANSPORT": "volume"}
@@ -78,7 +93,7 @@ class VolumeTransport:
                 except FileNotFoundError:
                     continue
                 payload = claimed.read_bytes()
-                claimed.unlink()
+                self.held = claimed
                 job, _, batch = entry.name.rpartition("-")
                 return job, int(batch), payload
             time.sleep(pause)
@@ -89,6 +104,9 @@ class VolumeTransport:
 
     def answer(self, job: str, batch: int, payload: bytes) -> None:
         self._write("outbox", f"{job}-{batch:09d}", payload)
+        if self.held is not None:
+            self.held.unlink(missing_ok=True)
+            self.held = None
 
 
 class QueueTransport:
@@ -100,6 +118,7 @@ class QueueTransport:
         self.url, self.prefix = url, prefix
         self.redis: Any = redis.Redis.from_url(url)
         self.tasks = f"{prefix}:tasks"
+        self.held: bytes | None = None  # the worker's popped batch, until answered
 
     # the main program's side
     def publish_job(self, job: str, payload: bytes) -> None:
@@ -120,6 +139,13 @@ class QueueTransport:
     def finish_job(self, job: str) -> None:
         self.redis.delete(f"{self.prefix}:job:{job}", f"{self.prefix}:out:{job}")
 
+    def lost_claims(self, job: str, worker: str) -> list[int]:
+        """The batches of ``job`` in a dead ``worker``'s processing list; the list dropped."""
+        busy = f"{self.prefix}:busy:{worker}"
+        held = [pickle.loads(message) for message in self.redis.lrange(busy, 0, -1)]
+        self.redis.delete(busy)
+        return sorted(int(batch) for owner_job, batch, _ in held if owner_job == job)
+
     def close(self) -> None:
         """The run's own task list (left over batches of a failed region), unless the queue
         is an operator's, shared by every run."""
@@ -134,7 +160,10 @@ class QueueTransport:
 
     # the worker's side
     def take(self, worker: str) -> tuple[str, int, bytes]:
-        _, message = self.redis.brpop([self.tasks])
+        # popped into this worker's own list in one step: never lost if the worker dies
+        self.busy = f"{self.prefix}:busy:{worker}"
+        message = self.redis.blmove(self.tasks, self.busy, 0, "RIGHT", "LEFT")
+        self.held = bytes(message)
         job, batch, payload = pickle.loads(message)
         return job, int(batch), payload
 
@@ -147,9 +176,15 @@ class QueueTransport:
         return bytes(payload)
 
     def answer(self, job: str, batch: int, payload: bytes) -> None:
-        self.redis.lpush(
-            f"{self.prefix}:out:{job}", pickle.dumps((batch, payload), protocol=5)
-        )
+        answer = pickle.dumps((batch, payload), protocol=5)
+        pipe = self.redis.pipeline(
+            transaction=True
+        )  # the answer and the claim's end at once
+        pipe.lpush(f"{self.prefix}:out:{job}", answer)
+        if self.held is not None:
+            pipe.lrem(self.busy, 1, self.held)
+        pipe.execute()
+        self.held = None
 
 
 Transport = VolumeTransport | QueueTransport

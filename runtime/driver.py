@@ -171,10 +171,11 @@ class Driver(Generic[R]):
         engine's own error) while ``batches`` batches, items ``first`` to ``last``, were sent
         and not replayed."""
 
-    def restart(self) -> bool:
-        """Replace the workers after ``WorkerLost``: every batch sent and not answered is
-        then sent again. False: this engine cannot, and the run fails at once."""
-        return False
+    def restart(self, unanswered: set[int], lost: set[int]) -> set[int] | None:
+        """Replace the dead workers after ``WorkerLost``; the batches to send again: those
+        the dead held (``lost``) or, when the engine cannot tell what its live workers
+        hold, every batch not answered. None: this engine cannot, the run fails at once."""
+        return None
 
     def stop(self, finished: bool) -> None:
         """The run ended, well (``finished``) or by a failure or Ctrl-C."""
@@ -266,13 +267,21 @@ class Driver(Generic[R]):
             if number in sent_batches and len(causes) >= allowed:
                 message = self._gave_up(sent_batches[number], causes, allowed)
                 raise WorkerLostError(message) from None
-        if not self.restart():
+        again = self.restart(set(sent_batches), set(lost.causes) & set(sent_batches))
+        if again is None:
             number = min(sent_batches, default=-1)
             causes = attempts.get(number) or lost.deaths
             held = sent_batches.get(number, (0, ()))
             message = self._gave_up(held, causes, len(causes))
             raise WorkerLostError(message) from None
-        for number, (start, batch) in sorted(sent_batches.items()):
+        for number in sorted(again & set(sent_batches)):
+            start, batch = sent_batches[number]
+            if number in attempts:  # said on stderr: stdout stays the program's own
+                sys.stderr.write(
+                    f"toreador: {self.region.label}: items {start}..{start + len(batch) - 1} "
+                    f"lost their worker ({attempts[number][-1]}); running them again, attempt "
+                    f"{len(attempts[number]) + 1} of {allowed}\n"
+                )
             self.submit(number, start, batch)
 
     def _gave_up(

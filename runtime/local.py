@@ -262,13 +262,13 @@ class _LocalRun(Driver[Region]):
             causes = {self.running[slot]: death_cause(code) for slot, code in dead}
             raise WorkerLost(causes, [death_cause(code) for _, code in dead])
 
-    def restart(self) -> bool:
+    def restart(self, unanswered: set[int], lost: set[int]) -> set[int] | None:
         """End every worker (a live one may hold a batch taken by none, or the channel's
-        lock) and fork a new set from this process; the driver sends again what is
-        unanswered. Outcomes not yet received are dropped with the old channel."""
+        lock) and fork a new set from this process: every unanswered batch is sent again
+        (outcomes not yet received are dropped with the old channels)."""
         self._end_workers()
         self._fork_workers()
-        return True
+        return unanswered
 
     def _end_workers(self) -> None:
         for process in self.processes:

@@ -70,20 +70,49 @@ def test_a_failing_task_names_its_datum_and_function(
     assert docker_leftovers() == []
 
 
+# Kernels that end their worker container (os._exit: a signal to a container's first process
+# from inside is ignored) only in the containers started first, "-worker-0" and "-worker-1":
+# the containers that replace them live. Never in the sequential reference (no container).
+DIES_IN_FIRST_CONTAINERS = """\
+import os
+from toreador import data_parallel_region
+
+def work(x):
+    worker = os.environ.get("TOREADOR_WORKER", "")
+    if x in (3, 40) and worker.rsplit("-", 1)[-1] in ALWAYS:
+        os._exit(9)
+    print(f"item {x}")
+    return x * x
+
+print(sum(data_parallel_region(list(range(60)), work)))
+"""
+
+
 @pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer"])
-def test_a_dying_worker_container_fails_the_run_loudly(
+def test_a_dying_worker_container_gives_its_batch_back_to_a_new_one(
     write_program, docker_engine: dict[str, str], tmp_path: Path, pattern: str
 ) -> None:  # type: ignore[no-untyped-def]
-    program = write_program(
-        "import os\nfrom toreador import data_parallel_region\n"
-        "def crash(x):\n    if x == 3:\n        os._exit(9)\n    return x\n"
-        "print(data_parallel_region(list(range(8)), crash))\n"
-    )
+    program = write_program(DIES_IN_FIRST_CONTAINERS.replace("ALWAYS", '("0", "1")'))
+    expected = run_script(program)
     got = run_script(compile_docker(program, tmp_path, pattern) / "Main.py", env=docker_engine)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout.splitlines() == expected.stdout.splitlines()
+    assert "exit code 9); running them again, attempt 2 of 4" in got.stderr
+    assert docker_leftovers() == []
+
+
+@pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer"])
+def test_a_batch_that_kills_every_container_gives_up_after_max_attempts(
+    write_program, docker_engine: dict[str, str], tmp_path: Path, pattern: str
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(DIES_IN_FIRST_CONTAINERS.replace(" in ALWAYS", ""))
+    out = compile_docker(program, tmp_path, pattern, top="max_attempts = 2\n")
+    got = run_script(out / "Main.py", env=docker_engine)
     assert got.returncode == 1
-    assert "DockerEngineError" in got.stderr and "exit code 9" in got.stderr
-    assert "batch(es) in flight" in got.stderr
-    assert got.stdout == ""
+    message = got.stderr.strip().splitlines()[-1]
+    assert "WorkerLostError" in message and "lost their worker 2 time(s)" in message
+    assert message.count("exit code 9") == 2 and "max_attempts = 2" in message
+    assert got.stdout == "" or "item 0" in got.stdout.splitlines()[0]
     assert docker_leftovers() == []
 
 

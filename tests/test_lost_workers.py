@@ -91,6 +91,9 @@ def test_a_worker_killed_once_is_replaced_and_nothing_is_lost_or_doubled(  # typ
     assert got.stdout.splitlines() == expected.stdout.splitlines()
     # the three victims did kill their workers (else this test would prove nothing)
     assert sorted(p.name for p in chaos.iterdir()) == ["killed-123", "killed-555", "killed-7"]
+    # said on stderr (victims that die in the same moment are retried as one restart)
+    assert 1 <= got.stderr.count("lost their worker") <= 3
+    assert "running them again, attempt 2 of 4" in got.stderr
 
 
 def test_a_batch_that_kills_every_worker_gives_up_after_max_attempts(  # type: ignore[no-untyped-def]
