@@ -88,7 +88,7 @@ print(sum(data_parallel_region(list(range(60)), work)))
 """
 
 
-@pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer"])
+@pytest.mark.parametrize("pattern", ["mapreduce", "producer-consumer", "bag-of-tasks"])
 def test_a_dying_worker_container_gives_its_batch_back_to_a_new_one(
     write_program, docker_engine: dict[str, str], tmp_path: Path, pattern: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -233,6 +233,29 @@ def test_one_container_per_outer_item_with_its_inner_level(
     assert socket.gethostname() not in hosts
     assert len(hosts) == 4 if per_item else 1 <= len(hosts) <= 2
     assert [processes for _, processes in found] == [2, 2, 2, 2]
+    assert docker_leftovers() == []
+
+
+def test_an_outer_items_container_that_dies_is_started_again(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A container per outer item: the first one started ends itself; its item goes to a new
+    container, whose inner region runs as before."""
+    program = write_program(
+        "import os\nfrom toreador import data_parallel_region\n"
+        "def inner(x):\n    return x * x\n"
+        "def outer(group):\n"
+        "    if os.environ.get('TOREADOR_WORKER', '').endswith('-item-0'):\n"
+        "        os._exit(9)\n"
+        "    return sum(data_parallel_region(range(group * 10, group * 10 + 10), inner))\n"
+        "print(data_parallel_region(range(3), outer))\n"
+    )
+    expected = run_script(program)
+    out = compile_docker(program, tmp_path, top="cores_per_worker = 2\n")
+    got = run_script(out / "Main.py", env=docker_engine)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == expected.stdout
+    assert "-item-0: exit code 9); running them again, attempt 2 of 4" in got.stderr
     assert docker_leftovers() == []
 
 
