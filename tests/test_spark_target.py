@@ -151,9 +151,13 @@ def test_run_spark_sh_carries_the_model(tmp_path: Path) -> None:
         "--num-executors 3",
         "--total-executor-cores 6",
         "--conf spark.task.cpus=2",
+        "--conf spark.task.maxFailures=4",
         '--py-files "$py_files"',
     ):
         assert expected in script
+    # a local master is written with its task attempts, which local mode needs to retry
+    local = compile_into(EXAMPLES / "nested.py", tmp_path / "local", target="spark")
+    assert "master=${SPARK_MASTER:-'local[*,4]'}" in (local / "run_spark.sh").read_text()
     assert os.access(out / "run_spark.sh", os.X_OK)
     shared = (out / "nested_shared.py").read_text()
     assert 'master="spark://head:7077"' in shared and "task_cpus=2" in shared

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from toreador.runtime.spark import Region
+from toreador.runtime.spark import Region, retrying_master
 
 from ..plan import ParallelPlan, RegionPlan
 from ..render import render_skeleton
@@ -38,7 +38,9 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
         "spark/run_spark.sh.j2",
         {
             "header": header("Deployment script: spark-submit with the model's resources."),
-            "master": shlex.quote(settings.master),
+            # local[N] never retries a task: local[N,F] does (as Main.py's own session)
+            "master": shlex.quote(retrying_master(settings.master, plan.model.max_attempts)),
+            "max_attempts": plan.model.max_attempts,
             "python": shlex.quote(settings.python) if settings.python else "python3",
             "app_name": shlex.quote(app_name),
             "driver_memory": settings.driver_memory,

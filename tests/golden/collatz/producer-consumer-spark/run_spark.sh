@@ -18,7 +18,7 @@ if ! command -v "$submit" > /dev/null; then
   echo "run_spark.sh: no spark-submit found: set SPARK_HOME or SPARK_SUBMIT" >&2
   exit 2
 fi
-master=${SPARK_MASTER:-'local[*]'}
+master=${SPARK_MASTER:-'local[*,4]'}
 # the generated modules, and the program's own modules copied beside them
 py_files=""
 for module in "$here"/*.py; do
@@ -40,5 +40,6 @@ exec "$submit" \
   --num-executors 2 \
   --total-executor-cores 2 \
   --conf spark.task.cpus=1 \
+  --conf spark.task.maxFailures=4 \
   --py-files "$py_files" \
   "$here/Main.py" "$@"
