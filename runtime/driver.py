@@ -276,7 +276,7 @@ class Driver(Generic[R]):
             raise WorkerLostError(message) from None
         for number in sorted(again & set(sent_batches)):
             start, batch = sent_batches[number]
-            if number in attempts:  # said on stderr: stdout stays the program's own
+            if number in lost.causes:  # said on stderr: stdout stays the program's own
                 sys.stderr.write(
                     f"toreador: {self.region.label}: items {start}..{start + len(batch) - 1} "
                     f"lost their worker ({attempts[number][-1]}); running them again, attempt "

@@ -78,7 +78,9 @@ def test_a_worker_that_always_dies_fails_loudly_after_its_attempts(  # type: ign
     got = run_script(out / "Main.py", timeout=60)
     assert got.returncode != 0
     # retried on fresh workers (max_attempts, 4 by default), then given up, named
-    assert "WorkerLostError" in got.stderr and got.stderr.count("exit status 9") == 4
+    message = got.stderr.strip().splitlines()[-1]
+    assert "WorkerLostError" in message and message.count("exit status 9") == 4
+    assert got.stderr.count("running them again") == 3  # attempts 2, 3 and 4, said on stderr
     assert got.stdout == ""
 
 
