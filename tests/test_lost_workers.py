@@ -134,11 +134,13 @@ def test_an_exit_status_is_named_when_workers_keep_exiting(write_program, tmp_pa
 
 def test_a_kernels_exception_is_not_retried(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # raises the first time it meets item 7 only: a retry would succeed, the reference does not
+    # (no worker dies here: a death ends every local worker, and a batch that had failed
+    # but whose answer was not yet read is then run again; see the user guide)
     program = write_program(
         KILLER.replace(
             "os.kill(os.getpid(), signal.SIGKILL)  # the OOM killer's way",
             "raise ValueError(f'first meeting with {x}')",
-        )
+        ).replace("VICTIMS = {7, 123, 555}", "VICTIMS = {7, 555}")
     )
     expected = run_script(program, "300", "map", env=chaos_env(tmp_path / "reference"))
     assert expected.returncode == 1 and "ValueError: first meeting with 7" in expected.stderr
