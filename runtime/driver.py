@@ -24,7 +24,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
-from .outcomes import Done, Outcome, PatternSteps, WorkerLostError, replay_outcome
+from .outcomes import (
+    Done,
+    Failed,
+    Outcome,
+    PatternSteps,
+    WorkerLostError,
+    replay_outcome,
+)
 from .output import ProducerFeed, SequenceFeed
 from .semantics import SEQUENCE_TYPES, RegionRecord, is_list_like
 
@@ -199,6 +206,7 @@ class Driver(Generic[R]):
         sent_batches: dict[int, tuple[int, Sequence[Any]]] = {}  # not yet answered
         starts: dict[int, int] = {}
         attempts: dict[int, list[str]] = {}  # batch -> why each lost attempt ended
+        given_up: list[Outcome] = []  # batches that used every attempt, as failures
         sent = replayed = 0
         failed = finished = False
         try:
@@ -218,13 +226,13 @@ class Driver(Generic[R]):
                     sent += 1
                 if replayed == sent:
                     break
-                outcome = self.receive(RECEIVE_SECONDS)
+                outcome = given_up.pop() if given_up else self.receive(RECEIVE_SECONDS)
                 if outcome is None:
                     first = starts.get(replayed, feed.next_index)
                     try:
                         self.check(sent - replayed, first, feed.next_index - 1)
                     except WorkerLost as lost:
-                        self._retry(lost, sent_batches, attempts)
+                        given_up += self._retry(lost, sent_batches, attempts)
                     continue
                 if sent_batches.pop(outcome.number, None) is None:
                     continue  # answered already: a batch sent again before its answer came
@@ -256,25 +264,35 @@ class Driver(Generic[R]):
         lost: WorkerLost,
         sent_batches: dict[int, tuple[int, Sequence[Any]]],
         attempts: dict[int, list[str]],
-    ) -> None:
-        """Charge each batch a dead worker was running with an attempt, give up when one has
-        used them all, else restart the workers and send every unanswered batch again."""
+    ) -> list[Outcome]:
+        """Charge each batch a dead worker was running with an attempt, restart the workers
+        and send the unanswered batches again; a batch that has used every attempt is not
+        sent: it comes back as a failure (``WorkerLostError``), replayed in input order like
+        a kernel's exception, so that an earlier item's exception still wins."""
         for number, cause in sorted(lost.causes.items()):
             if number in sent_batches:
                 attempts.setdefault(number, []).append(cause)
         allowed = max(1, self.region.max_attempts)
-        for number, causes in sorted(attempts.items()):
-            if number in sent_batches and len(causes) >= allowed:
-                message = self._gave_up(sent_batches[number], causes, allowed)
-                raise WorkerLostError(message) from None
-        again = self.restart(set(sent_batches), set(lost.causes) & set(sent_batches))
+        spent = {
+            number
+            for number, causes in attempts.items()
+            if number in sent_batches and len(causes) >= allowed
+        }
+        given_up: list[Outcome] = [
+            _given_up(
+                number, self._gave_up(sent_batches[number], attempts[number], allowed)
+            )
+            for number in sorted(spent)
+        ]
+        pending = set(sent_batches) - spent
+        again = self.restart(pending, set(lost.causes) & pending)
         if again is None:
             number = min(sent_batches, default=-1)
             causes = attempts.get(number) or lost.deaths
             held = sent_batches.get(number, (0, ()))
             message = self._gave_up(held, causes, len(causes))
             raise WorkerLostError(message) from None
-        for number in sorted(again & set(sent_batches)):
+        for number in sorted(again & pending):
             start, batch = sent_batches[number]
             if number in lost.causes:  # said on stderr: stdout stays the program's own
                 sys.stderr.write(
@@ -283,6 +301,7 @@ class Driver(Generic[R]):
                     f"{len(attempts[number]) + 1} of {allowed}\n"
                 )
             self.submit(number, start, batch)
+        return given_up
 
     def _gave_up(
         self, batch: tuple[int, Sequence[Any]], causes: list[str], allowed: int
@@ -295,6 +314,11 @@ class Driver(Generic[R]):
             f"lost their worker {len(causes)} time(s), the limit being max_attempts = "
             f"{allowed} (the deployment model's key): {each}"
         )
+
+
+def _given_up(number: int, message: str) -> Failed:
+    """A batch that lost its worker on every attempt, as the failure the replay raises."""
+    return Failed(number, -1, "", WorkerLostError(message), "", {})
 
 
 class Progress:

@@ -122,7 +122,9 @@ def _worker_main(tasks: Any, answers: list[Any], running: Any, slot: int) -> Non
     """A worker's loop: take a batch, note its number in ``running[slot]`` (so that the
     main process knows which batch to run again if this process dies), run it, answer on
     its own pipe, ``answers[slot]``: the others' are closed here, so that a worker that
-    dies mid-answer leaves the main process an end of file, not a half message."""
+    dies mid-answer leaves the main process an end of file, not a half message. The last
+    entry of ``running`` is set while the main process replaces a dead worker: take nothing
+    more, exit."""
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(
@@ -137,7 +139,7 @@ def _worker_main(tasks: Any, answers: list[Any], running: Any, slot: int) -> Non
     answer = answers[slot][1]
     recorder = OutputRecorder()
     parent = os.getppid()
-    while True:
+    while not running[-1]:
         try:
             task = tasks.get(timeout=1.0)
         except queue.Empty:
@@ -154,6 +156,7 @@ def _worker_main(tasks: Any, answers: list[Any], running: Any, slot: int) -> Non
             items = sequence[payload[0] : payload[1]]
         outcome = run_batch(number, apply_batch, kernel, repl, items, recorder)
         answer.send_bytes(pickled_outcome(outcome, items))
+        running[slot] = -1
 
 
 class _LocalRun(Driver[Region]):
@@ -175,6 +178,7 @@ class _LocalRun(Driver[Region]):
         self.sequence: Sequence[Any] | None = None  # the inherited list, if any
         self.running = memoryview(b"")
         self.processes: list[Any] = []
+        self.early: list[Outcome] = []  # answers read while replacing a dead worker
 
     def start(self, items: Iterable[Any], size: int | None) -> list[Any]:
         # A list, tuple or range is inherited by the forked workers, which are then sent
@@ -205,10 +209,12 @@ class _LocalRun(Driver[Region]):
         # one pipe per worker for its answers, all made before any worker is forked
         answers = [self.context.Pipe(duplex=False) for _ in range(self.workers)]
         self.readers = [reader for reader, _ in answers]
-        # one slot per worker: the batch it took last (shared memory, written per batch)
-        self.running = memoryview(mmap.mmap(-1, 8 * self.workers)).cast("q")
+        # one slot per worker: the batch it is running, or -1 (shared memory, written per
+        # batch); then the flag that tells the workers to take nothing more
+        self.running = memoryview(mmap.mmap(-1, 8 * (self.workers + 1))).cast("q")
         for slot in range(self.workers):
             self.running[slot] = -1
+        self.running[-1] = 0
         sys.stdout.flush()
         sys.stderr.flush()
         _INHERITED = (self.kernel, self.repl, self.steps.apply_batch, self.sequence)
@@ -243,6 +249,8 @@ class _LocalRun(Driver[Region]):
     def receive(self, timeout: float) -> Outcome | None:
         """An answer from any worker; a worker's pipe at its end (the worker died, maybe
         half-way through an answer) is dropped: ``check`` sees the death."""
+        if self.early:
+            return self.early.pop(0)
         for reader in multiprocessing.connection.wait(self.readers, timeout):
             try:
                 outcome: Outcome = pickle.loads(reader.recv_bytes())  # type: ignore[union-attr]
@@ -253,22 +261,60 @@ class _LocalRun(Driver[Region]):
         return None
 
     def check(self, batches: int, first: int, last: int) -> None:
-        dead = [
-            (slot, process.exitcode)
-            for slot, process in enumerate(self.processes)
-            if process.exitcode is not None
-        ]
-        if dead:
-            causes = {self.running[slot]: death_cause(code) for slot, code in dead}
-            raise WorkerLost(causes, [death_cause(code) for _, code in dead])
+        """A dead worker: stop the others (see ``_drain``), then name the batches lost,
+        those a worker was running when it ended and never answered."""
+        if all(process.exitcode is None for process in self.processes):
+            return
+        answered = self._drain()
+        causes: dict[int, str] = {}
+        deaths: list[str] = []
+        for slot, process in enumerate(self.processes):
+            code = process.exitcode if process.exitcode is not None else -signal.SIGKILL
+            held = self.running[slot]
+            if held >= 0 and held not in answered:
+                causes[held] = death_cause(code)
+            if code != 0:
+                deaths.append(death_cause(code))
+        raise WorkerLost(causes, deaths)
+
+    def _drain(self) -> set[int]:
+        """Let the live workers finish the batch each is running, take nothing more and
+        exit, and keep every answer written, the dead's too (it may have answered before it
+        died): the numbers of those batches. Ending the live workers at once would run
+        again a batch that had already failed, and a kernel's exception is not retried.
+        (A dead worker may hold the task channel's lock: the others notice the flag
+        within a second.)"""
+        self.running[-1] = 1
+        for _ in self.processes:  # wakes the idle workers at once
+            try:
+                self.tasks.put(None, timeout=0.0)
+            except queue.Full:
+                break
+        while self.readers:
+            ready = multiprocessing.connection.wait(self.readers, 1.0)
+            if not ready and all(p.exitcode is not None for p in self.processes):
+                break  # exited, yet a pipe is open: a child the kernel started holds it
+            for reader in ready:
+                try:
+                    self.early.append(pickle.loads(reader.recv_bytes()))  # type: ignore[union-attr]
+                except (EOFError, OSError):
+                    self.readers.remove(reader)
+                    reader.close()  # type: ignore[union-attr]
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        return {outcome.number for outcome in self.early}
 
     def restart(self, unanswered: set[int], lost: set[int]) -> set[int] | None:
-        """End every worker (a live one may hold a batch taken by none, or the channel's
-        lock) and fork a new set from this process: every unanswered batch is sent again
-        (outcomes not yet received are dropped with the old channels)."""
-        self._end_workers()
+        """Fork a new set of workers from this process, as it is now (``check`` has let
+        the old ones finish and exit): every batch neither answered nor running when they
+        stopped is sent again (a dead worker may have taken one from the channel and died
+        before noting it)."""
+        self._close_channels()
         self._fork_workers()
-        return unanswered
+        return unanswered - {outcome.number for outcome in self.early}
 
     def _end_workers(self) -> None:
         for process in self.processes:

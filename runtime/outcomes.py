@@ -51,7 +51,8 @@ class Done(NamedTuple):
 
 
 class Failed(NamedTuple):
-    """A batch that stopped at its item ``offset``, with the kernel's exception."""
+    """A batch that stopped at its item ``offset``, with the kernel's exception; offset -1:
+    the batch lost its worker on every attempt (the error is a ``WorkerLostError``)."""
 
     number: int
     offset: int
@@ -217,6 +218,8 @@ def replay_outcome(
         return
     error = received(outcome.error)
     sys.stdout.flush()
+    if outcome.offset < 0:  # no kernel failed: the driver gave the batch up
+        raise error
     note = (
         f"toreador: kernel {region.kernel} of region {region.label} "
         f"failed on item {start + outcome.offset}: {outcome.item}"
