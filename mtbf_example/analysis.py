@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -183,6 +184,34 @@ def _by_gateway(
             )
         results[int(codes[group[0]])] = (mtbf(minutes[group]), details)
     return results
+
+
+def gateway_result(
+    gateway: str,
+    columns: dict[str, npt.NDArray[Any]],
+    timezone: str = "UTC",
+    verbose: bool = False,
+) -> GatewayResult:
+    """One gateway's MTBF for both kinds, from its readings in time order (``minute`` and
+    the measures as arrays): what a worker, or the gateway itself, computes alone."""
+    minutes = columns["minute"].astype(np.int64, copy=False)
+    pdc = columns["pdc"]
+    masks = (
+        battery_failing(pdc, columns["pcons"], columns["soc"], columns["pbatt"]),
+        solar_failing(minutes, pdc, timezone),
+    )
+    kinds = []
+    for mask in masks:
+        details: tuple[Failure, ...] = ()
+        if verbose:
+            failing = [minutes[mask], *(columns[m][mask] for m in MEASURES)]
+            details = tuple(
+                Failure(int(minute), *(float(v) for v in values))
+                for minute, *values in zip(*failing, strict=True)
+            )
+        kinds.append((mtbf(minutes[mask]), details))
+    (battery, battery_details), (solar, solar_details) = kinds
+    return GatewayResult(gateway, battery, solar, battery_details, solar_details)
 
 
 def analyse(

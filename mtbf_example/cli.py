@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -34,31 +36,60 @@ def _fail(error: Exception) -> typer.Exit:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Argument(help="A .csv or .parquet file, or a folder of CSVs.")],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder (a data set partitioned by gateway), a .csv or a .parquet file."
+        ),
+    ],
     homes: Annotated[int, typer.Option(min=1, help="Number of gateways.")] = 10,
     days: Annotated[int, typer.Option(min=1, help="Days of minute readings.")] = 7,
     seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
     start: Annotated[str, typer.Option(help="First day (UTC).")] = "2017-06-01",
     truth: Annotated[Path | None, typer.Option(help="Write the injected failures here.")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="dataset, parquet, csv or csv-folder (default: from OUT's suffix; "
+            "no suffix: dataset).",
+        ),
+    ] = None,
 ) -> None:
-    """Generate synthetic homes with failures injected at known minutes."""
-    from rich.console import Console
-    from rich.progress import Progress
-
+    """Generate synthetic homes with failures injected at known minutes, a home at a time."""
+    from .generate import format_for, truth_json
     from .generate import generate as make
-    from .generate import truth_json
 
-    if out.suffix.lower() not in ("", ".csv", ".parquet"):
-        raise _fail(ValueError(f"{out}: use a .csv or .parquet file, or a folder"))
+    try:
+        kind = format_for(out, format)
+    except ValueError as error:
+        raise _fail(error) from None
     truths = {}
-    with Progress(transient=True, console=Console(stderr=True)) as progress:  # stdout stays clean
-        task = progress.add_task(f"generating {homes} homes x {days} days", total=homes)
-        for gateway, home_truth in make(out, homes, days, seed, start):
-            truths[gateway] = home_truth
-            progress.advance(task)
+    try:
+        with _progress(f"generating {homes} homes x {days} days", homes) as advance:
+            for gateway, home_truth in make(out, homes, days, seed, start, kind=kind):
+                truths[gateway] = home_truth
+                advance(1)
+    except MtbfError as error:
+        raise _fail(error) from None
     if truth is not None:
         truth.write_text(truth_json(truths), encoding="utf-8")
     typer.echo(f"wrote {homes * days * 1440} readings of {homes} gateways to {out}", err=True)
+
+
+@contextmanager
+def _progress(title: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (stdout stays the report's), gone when done; nothing when
+    stderr is not a terminal (a log file gets no bar remnants)."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task(title, total=total)
+        yield lambda done: progress.advance(task, done)
 
 
 @app.command()
@@ -74,12 +105,14 @@ def analyse(
     timezone: Zone = "UTC",
 ) -> None:
     """Print the MTBF report per gateway (sorted); optionally write the JSON report."""
-    from .pipeline import load, run_analysis
+    from .pipeline import results_for
     from .report import json_report, text_report, write_json
 
     try:
-        readings = load(data, api, start, end, gateway)
-        results, period = run_analysis(readings, start, end, gateway, timezone, verbose)
+        with _progress("analysing", None) as advance:
+            results, period = results_for(
+                data, api, start, end, gateway, timezone, verbose, advance
+            )
         sys.stdout.write(text_report(results, period, verbose))
         if json_out is not None:
             write_json(results, json_out)
@@ -104,11 +137,10 @@ def chart(
 ) -> None:
     """Draw MTBF and failure counts per installation as a PNG, the best one marked."""
     from .chart import write_chart
-    from .pipeline import load, run_analysis
+    from .pipeline import results_for
 
     try:
-        readings = load(data, api, start, end, gateway)
-        results, _ = run_analysis(readings, start, end, gateway, timezone)
+        results, _ = results_for(data, api, start, end, gateway, timezone)
         summary = write_chart(results, out)
     except (MtbfError, OSError) as error:
         raise _fail(error) from None

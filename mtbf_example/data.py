@@ -272,6 +272,10 @@ def _validated(shown: str, raw: pd.DataFrame, first_row: int, source_number: int
 
 def load_readings(path: Path) -> Readings:
     """Every reading under ``path``, gateways as a categorical column."""
+    from .dataset import is_dataset
+
+    if is_dataset(path):
+        return _dataset_readings(path)
     files = data_files(path)
     frame = _concat([read_file(file, number) for number, file in enumerate(files)])
     return Readings(frame, tuple(str(f) for f in files))
@@ -294,3 +298,32 @@ def from_frame(frame: pd.DataFrame, source: str) -> Readings:
         }
     )
     return Readings(result, (source,))
+
+
+def _dataset_readings(path: Path) -> Readings:
+    """A whole partitioned data set in memory (what the REST service serves from); the
+    analysis reads such a data set a gateway at a time instead."""
+    from .dataset import dataset_gateways, partition_files, read_gateway
+
+    gateways = dataset_gateways(path)
+    sources: list[str] = []
+    frames = []
+    for code, gateway in enumerate(gateways):
+        columns = read_gateway(path, gateway, None, None, rows=True)
+        size = len(columns["minute"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    GATEWAY: pd.Categorical.from_codes(
+                        np.full(size, code, np.int32), categories=gateways
+                    ),
+                    "minute": columns["minute"],
+                    **{m: columns[m] for m in MEASURES},
+                    "source": (columns["file"] + len(sources)).astype(np.int16),
+                    "row": columns["row"],
+                },
+                copy=False,
+            )
+        )
+        sources += [str(file) for file in partition_files(path, gateway)]
+    return Readings(_concat(frames), tuple(sources))

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .dataset import DatasetWriter
 from .schema import COLUMNS, NANOSECONDS_PER_MINUTE, TIME_FORMAT
 
 MINUTES_PER_DAY = 1440
@@ -153,12 +154,28 @@ def generate_home(
     return frame, truth
 
 
+FORMATS = ("dataset", "parquet", "csv", "csv-folder")
+
+
+def format_for(out: Path, chosen: str | None = None) -> str:
+    """The format to write: ``chosen``, else from the suffix (.csv, .parquet; a folder: the
+    gateway-partitioned data set)."""
+    if chosen is not None:
+        if chosen not in FORMATS:
+            raise ValueError(f"unknown format {chosen!r}: choose one of {', '.join(FORMATS)}")
+        return chosen
+    suffix = out.suffix.lower()
+    if suffix not in ("", ".csv", ".parquet"):
+        raise ValueError(f"{out}: use a .csv or .parquet file, or a folder")
+    return {".csv": "csv", ".parquet": "parquet"}.get(suffix, "dataset")
+
+
 class _Writer:
     """Appends one gateway at a time to a CSV file, a Parquet file, or a folder of CSVs."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, kind: str) -> None:
         self.out = out
-        self.kind = out.suffix.lower() or "folder"
+        self.kind = {"csv": ".csv", "parquet": ".parquet", "csv-folder": "folder"}[kind]
         self.parquet: object = None
         if self.kind == "folder":
             out.mkdir(parents=True, exist_ok=True)
@@ -190,17 +207,25 @@ class _Writer:
 
 
 def generate(
-    out: Path, homes: int, days: int, seed: int, start: str = "2017-06-01", site: Site | None = None
+    out: Path,
+    homes: int,
+    days: int,
+    seed: int,
+    start: str = "2017-06-01",
+    site: Site | None = None,
+    kind: str | None = None,
 ) -> Iterator[tuple[str, HomeTruth]]:
     """Write ``homes`` gateways x ``days`` days to ``out``; yields each home's truth as it goes.
 
-    ``out``'s suffix picks the format: .csv, .parquet, or none for a folder of CSV files.
+    ``kind`` (see ``format_for``): by default ``out``'s suffix picks .csv or .parquet, and a
+    name without one is a gateway-partitioned data set (``dataset.py``).
     """
-    if out.suffix.lower() not in ("", ".csv", ".parquet"):
-        raise ValueError(f"{out}: use a .csv or .parquet file, or a folder")
+    kind = format_for(out, kind)
     first = pd.Timestamp(start, tz="UTC").normalize()
     clear = clear_sky_per_kwp(first, days, site or Site())
-    writer = _Writer(out)
+    writer: _Writer | DatasetWriter = (
+        DatasetWriter(out) if kind == "dataset" else _Writer(out, kind)
+    )
     try:
         for index in range(homes):
             frame, truth = generate_home(index, seed, first, days, clear)

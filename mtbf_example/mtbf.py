@@ -7,12 +7,19 @@ Run as plain Python, this is the sequential reference:
 
 It takes the same arguments and prints the same report as `python -m mtbf_example analyse`.
 Compiled (`toreador-compile mtbf_example/mtbf.py -o OUT`), `python OUT/Main.py DATA` prints
-the same report, in parallel:
+the same report, in parallel, in the original study's shape:
 
-- outer level: a data_parallel_region over the gateways;
+- the main program only lists the gateways and the period;
+- outer level: a data_parallel_region over the gateways, whose kernel fetches its own
+  gateway's readings (from its folder of a partitioned data set, or through the REST data
+  service: its sensors, then each sensor's readings for the period), so retrieval is parallel
+  too and no reading travels from the main program;
 - inner level, per gateway: a producer_consumer over day-long chunks of readings detects the
   failing minutes (vectorised per chunk, not a Python call per minute), and a bag_of_task runs
   the two reductions (battery, solar) side by side.
+
+A single CSV or Parquet file (or a folder of them) is not split by gateway at rest: the main
+program reads it and hands each worker its gateway's readings.
 """
 
 import argparse
@@ -21,22 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from mtbf_example.analysis import Failure, GatewayResult, select, sort_readings
+from mtbf_example.analysis import Failure, GatewayResult
 from mtbf_example.errors import MtbfError
 from mtbf_example.formula import mtbf
-from mtbf_example.pipeline import load
 from mtbf_example.report import text_report, write_json
 from mtbf_example.rules import battery_failing, solar_failing
-from mtbf_example.schema import GATEWAY, MEASURES
+from mtbf_example.schema import MEASURES
+from mtbf_example.sources import gateway_sources
 from toreador import bag_of_task, data_parallel_region, producer_consumer
 
 CHUNK_ROWS = 1440  # a day of minute readings per chunk
 COLUMNS = ("minute", *MEASURES)
-
-
-def gateway_columns(readings):
-    """One gateway's readings as plain arrays: cheap to send to a worker and to slice."""
-    return {name: readings[name].to_numpy() for name in COLUMNS}
 
 
 def day_chunks(columns):
@@ -69,21 +71,29 @@ def summarise(failing):
     return mtbf(failing["minute"].astype(np.int64)), failures
 
 
-def analyse_gateway(work, timezone):
-    """Outer kernel: one gateway's MTBF for both kinds of failure."""
-    gateway, columns = work
+def calculate_mtbf(source, period, timezone):
+    """Outer kernel: one gateway's MTBF for both kinds of failure, from the readings it
+    fetches itself (None: no readings in the period)."""
+    columns = source.fetch(period)
+    if len(columns["minute"]) == 0:
+        return None
     detected = producer_consumer(day_chunks(columns), detect_failures, timezone)
     battery_rows = joined([battery for battery, _ in detected])
     solar_rows = joined([solar for _, solar in detected])
     (battery, battery_failures), (solar, solar_failures) = bag_of_task(
         [battery_rows, solar_rows], [summarise, summarise]
     )
-    return GatewayResult(gateway, battery, solar, battery_failures, solar_failures)
+    return GatewayResult(source.gateway, battery, solar, battery_failures, solar_failures)
 
 
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(description="MTBF per gateway of solar + battery homes.")
-    parser.add_argument("data", nargs="?", type=Path, help="CSV/Parquet file or folder")
+    parser.add_argument(
+        "data",
+        nargs="?",
+        type=Path,
+        help="data set partitioned by gateway, CSV/Parquet file or folder",
+    )
     parser.add_argument("--start", help="period start, ISO-8601 (default: first minute)")
     parser.add_argument("--end", help="period end, ISO-8601 (default: last minute)")
     parser.add_argument("--gateway", action="extend", nargs="+", help="only these gateways")
@@ -97,26 +107,15 @@ def parse_arguments(argv):
 def main(argv):
     arguments = parse_arguments(argv)
     try:
-        readings = load(
+        sources, period = gateway_sources(
             arguments.data, arguments.api, arguments.start, arguments.end, arguments.gateway
         )
-        from mtbf_example.analysis import parse_moment
-
-        first = parse_moment(arguments.start, "--start") if arguments.start else None
-        last = parse_moment(arguments.end, "--end") if arguments.end else None
-        frame, period = select(readings, first, last, arguments.gateway)
-        frame = sort_readings(frame, readings)
+        found = data_parallel_region(sources, calculate_mtbf, period, arguments.timezone)
     except (MtbfError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    work = [
-        (str(gateway), gateway_columns(part))
-        for gateway, part in frame.groupby(GATEWAY, observed=True)
-    ]
-    results = data_parallel_region(work, analyse_gateway, arguments.timezone)
-    sys.stdout.write(
-        text_report(sorted(results, key=lambda r: r.gateway), period, arguments.verbose)
-    )
+    results = sorted((r for r in found if r is not None), key=lambda r: r.gateway)
+    sys.stdout.write(text_report(results, period, arguments.verbose))
     if arguments.json is not None:
         write_json(results, arguments.json)
     return 0

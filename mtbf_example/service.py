@@ -1,97 +1,167 @@
 """The REST data service, shaped like the original system, and its client.
 
     GET  /api/gateways                               the gateways with readings
-    GET  /api/gateways/{gateway}/sensors             a gateway's sensor ids (one per measure)
-    GET  /api/sensors/{sensor}/readings?start=&end=  a sensor's readings, ISO-8601 bounds
+    GET  /api/gateways/{gateway}/sensors             its sensor ids (one per measure) and the
+                                                     first and last minute of its readings
+    GET  /api/sensors/{sensor}/readings?start=&end=&limit=
+                                                     a sensor's readings, ISO-8601 bounds, at
+                                                     most ``limit`` (default 50,000) a page;
+                                                     ``next``: the next page's URL, or null
     POST /api/results                                an MTBF JSON report, stored; 201 + its id
     GET  /api/results/{id}                           a stored report
 
-Bound to 127.0.0.1 by default. ``fetch_readings`` is the client ``analyse --api`` uses.
+Bound to 127.0.0.1 by default. A partitioned data set is served a gateway at a time (its
+folder read when asked, a few kept): the service's memory does not grow with the number of
+homes. Other data is loaded once. ``fetch_gateway`` is the client a worker uses for its own
+gateway; ``fetch_readings`` (``analyse --api``) fetches every gateway asked for.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from pathlib import Path
+from threading import Lock
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .analysis import parse_moment, sort_readings
-from .data import Readings, from_frame, load_readings
+from .analysis import Period, parse_moment, sort_readings
+from .data import Readings, load_readings
 from .errors import MtbfError
-from .schema import GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE, TIME, TIME_FORMAT
+from .schema import GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE
 
 MAX_RESULT_BYTES = 1_000_000
 SENSOR_SEPARATOR = ":"
+PAGE = 50_000  # readings per page by default: about 1.5 MB of JSON
+MAX_PAGE = 200_000
+CACHED_GATEWAYS = 4
+
+Columns = dict[str, npt.NDArray[Any]]
+
+
+class _Store:
+    """The readings served: every gateway's columns (minute and measures, time order)."""
+
+    def __init__(self, data: Path) -> None:
+        from .dataset import dataset_gateways, is_dataset
+
+        self.dataset = data if is_dataset(data) else None
+        self.loaded: dict[str, Columns] = {}
+        self.cache: OrderedDict[str, Columns] = OrderedDict()
+        self.lock = Lock()
+        if self.dataset is not None:
+            self.names = dataset_gateways(self.dataset)
+            return
+        readings = load_readings(data)
+        frame = sort_readings(readings.frame, readings)
+        for gateway, part in frame.groupby(GATEWAY, observed=True):
+            self.loaded[str(gateway)] = {
+                name: part[name].to_numpy() for name in ("minute", *MEASURES)
+            }
+        self.names = sorted(self.loaded)
+
+    def columns(self, gateway: str) -> Columns:
+        if self.dataset is None:
+            return self.loaded[gateway]
+        from .dataset import read_gateway
+
+        with self.lock:
+            if gateway in self.cache:
+                self.cache.move_to_end(gateway)
+                return self.cache[gateway]
+        columns = read_gateway(self.dataset, gateway, None, None)
+        with self.lock:
+            self.cache[gateway] = columns
+            while len(self.cache) > CACHED_GATEWAYS:
+                self.cache.popitem(last=False)
+        return columns
+
+
+def iso_minutes(minutes: npt.NDArray[np.int64]) -> list[str]:
+    """Minutes since the epoch as ISO-8601 with a Z, vectorised."""
+    seconds = (minutes * 60).astype("datetime64[s]")
+    return [f"{text}Z" for text in np.datetime_as_string(seconds, unit="s").tolist()]
 
 
 def create_app(data: Path) -> Any:
-    """A Starlette app serving the readings under ``data`` (loaded and checked once)."""
+    """A Starlette app serving the readings under ``data``."""
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    readings = load_readings(data)
-    frame = sort_readings(readings.frame, readings)
-    gateways = sorted(str(g) for g in frame[GATEWAY].cat.categories)
-    slices: dict[str, tuple[int, int]] = {}
-    codes = frame[GATEWAY].cat.codes.to_numpy()
-    names = frame[GATEWAY].cat.categories
-    for code in np.unique(codes).tolist():
-        where = np.flatnonzero(codes == code)
-        slices[str(names[code])] = (int(where[0]), int(where[-1]) + 1)
-    minutes = frame["minute"].to_numpy()
+    store = _Store(data)
+    known = set(store.names)
     results: list[Any] = []
 
     def problem(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
 
     async def list_gateways(request: Request) -> JSONResponse:
-        return JSONResponse({"gateways": gateways})
+        return JSONResponse({"gateways": store.names})
 
     async def list_sensors(request: Request) -> JSONResponse:
         gateway = request.path_params["gateway"]
-        if gateway not in slices:
+        if gateway not in known:
             return problem(404, f"unknown gateway {gateway}")
+        try:
+            minutes = (await run_in_threadpool(store.columns, gateway))["minute"]
+        except MtbfError as error:
+            return problem(500, str(error))
         sensors = [{"id": f"{gateway}{SENSOR_SEPARATOR}{m}", "measure": m} for m in MEASURES]
-        return JSONResponse({"gateway": gateway, "sensors": sensors})
+        span = iso_minutes(minutes[[0, -1]]) if len(minutes) else [None, None]
+        return JSONResponse(
+            {"gateway": gateway, "sensors": sensors, "first": span[0], "last": span[1]}
+        )
+
+    def page(sensor: str, gateway: str, measure: str, params: Any) -> JSONResponse:
+        start = parse_moment(params["start"], "start") if "start" in params else None
+        end = parse_moment(params["end"], "end") if "end" in params else None
+        try:
+            limit = int(params.get("limit", PAGE))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_PAGE:
+            return problem(400, f"limit: a whole number from 1 to {MAX_PAGE}")
+        columns = store.columns(gateway)
+        minutes = columns["minute"]
+        first = int(np.searchsorted(minutes, start)) if start is not None else 0
+        last = int(np.searchsorted(minutes, end, side="right")) if end is not None else len(minutes)
+        stop = min(last, first + limit)
+        readings = list(
+            zip(
+                iso_minutes(minutes[first:stop]),
+                columns[measure][first:stop].tolist(),
+                strict=True,
+            )
+        )
+        following = None
+        if stop < last:
+            query = {"start": iso_minutes(minutes[stop : stop + 1])[0], "limit": str(limit)}
+            if "end" in params:
+                query["end"] = params["end"]
+            following = f"/api/sensors/{sensor}/readings?{urlencode(query)}"
+        return JSONResponse(
+            {"sensor": sensor, "measure": measure, "readings": readings, "next": following}
+        )
 
     async def sensor_readings(request: Request) -> JSONResponse:
         sensor = request.path_params["sensor"]
         gateway, _, measure = sensor.rpartition(SENSOR_SEPARATOR)
-        if gateway not in slices or measure not in MEASURES:
+        if gateway not in known or measure not in MEASURES:
             return problem(404, f"unknown sensor {sensor}")
-        lo, hi = slices[gateway]
         try:
-            start = (
-                parse_moment(request.query_params["start"], "start")
-                if ("start" in request.query_params)
-                else None
+            response: JSONResponse = await run_in_threadpool(
+                page, sensor, gateway, measure, request.query_params
             )
-            end = (
-                parse_moment(request.query_params["end"], "end")
-                if ("end" in request.query_params)
-                else None
-            )
+            return response
         except MtbfError as error:
             return problem(400, str(error))
-        part = minutes[lo:hi]
-        first = lo + (int(np.searchsorted(part, start)) if start is not None else 0)
-        last = lo + (int(np.searchsorted(part, end, side="right")) if end is not None else hi - lo)
-        times = pd.to_datetime(minutes[first:last] * NANOSECONDS_PER_MINUTE, utc=True)
-        values = frame[measure].to_numpy()[first:last]
-        return JSONResponse(
-            {
-                "sensor": sensor,
-                "measure": measure,
-                "readings": list(
-                    zip(times.strftime(TIME_FORMAT).tolist(), values.tolist(), strict=True)
-                ),
-            }
-        )
 
     async def post_result(request: Request) -> JSONResponse:
         body = await request.body()
@@ -132,39 +202,112 @@ def serve(data: Path, host: str, port: int) -> None:
     uvicorn.run(create_app(data), host=host, port=port, log_level="warning")
 
 
-def fetch_readings(
-    url: str, gateways: list[str] | None, start: str | None, end: str | None
-) -> Readings:
-    """Readings through the REST API: gateways, then each sensor between start and end."""
+def service_gateways(
+    url: str, wanted: list[str] | None, start: str | None, end: str | None
+) -> tuple[list[str], Period]:
+    """The gateways asked for (all by default, sorted) and the period: the bounds given, else
+    the chosen gateways' first and last readings, as the service reports them."""
     import httpx
 
     base = url.rstrip("/")
-    params = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
+    first = parse_moment(start, "--start") if start else None
+    last = parse_moment(end, "--end") if end else None
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
             known = _get(client, "/api/gateways")["gateways"]
-            wanted = gateways or known
-            unknown = [g for g in wanted if g not in known]
+            unknown = [g for g in wanted or [] if g not in known]
             if unknown:
                 raise MtbfError(f"unknown gateway(s) {', '.join(unknown)} at {base}")
-            frames = []
-            for gateway in wanted:
-                columns: dict[str, pd.Series] = {}
-                for sensor in _get(client, f"/api/gateways/{gateway}/sensors")["sensors"]:
-                    rows = _get(client, f"/api/sensors/{sensor['id']}/readings", params)
-                    pairs = rows["readings"]
-                    columns[sensor["measure"]] = pd.Series(
-                        [v for _, v in pairs], index=[t for t, _ in pairs], dtype=float
-                    )
-                table = pd.DataFrame(columns).rename_axis(TIME).reset_index()
-                table.insert(0, GATEWAY, gateway)
-                frames.append(table)
+            chosen = sorted(set(wanted)) if wanted else sorted(known)
+            if first is None or last is None:
+                spans = [_get(client, f"/api/gateways/{g}/sensors") for g in chosen]
+                lows = [parse_moment(s["first"], "first") for s in spans if s["first"]]
+                highs = [parse_moment(s["last"], "last") for s in spans if s["last"]]
+                if not lows:
+                    raise MtbfError(f"{base}: no readings to analyse")
+                first = min(lows) if first is None else first
+                last = max(highs) if last is None else last
     except httpx.HTTPError as error:
         raise MtbfError(f"{base}: {error}") from None
+    if last < first:
+        raise MtbfError("the period is empty: --end is before --start")
+    return chosen, Period(first, last)
+
+
+def fetch_gateway(url: str, gateway: str, period: Period) -> Columns:
+    """One gateway's readings in the period as the original did it: its sensors, then each
+    sensor's readings, page by page; the sensors must agree on the minutes."""
+    import httpx
+
+    base = url.rstrip("/")
+    params = {"start": iso_minutes(np.array([period.start]))[0]}
+    params["end"] = iso_minutes(np.array([period.end]))[0]
+    columns: Columns = {}
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for sensor in _get(client, f"/api/gateways/{gateway}/sensors")["sensors"]:
+                times: list[str] = []
+                values: list[float] = []
+                path: str | None = f"/api/sensors/{sensor['id']}/readings"
+                query: dict[str, str] | None = params
+                while path is not None:
+                    body = _get(client, path, query)
+                    for time, value in body["readings"]:
+                        times.append(time)
+                        values.append(value)
+                    path, query = body.get("next"), None
+                minutes = _minutes(times, f"{base} sensor {sensor['id']}")
+                if "minute" in columns and not np.array_equal(columns["minute"], minutes):
+                    raise MtbfError(
+                        f"{base}: the sensors of gateway {gateway} do not report the same minutes"
+                    )
+                columns["minute"] = minutes
+                columns[sensor["measure"]] = np.array(values, dtype=np.float64)
+    except httpx.HTTPError as error:
+        raise MtbfError(f"{base}: gateway {gateway}: {error}") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise MtbfError(
+            f"{base}: gateway {gateway}: an answer not in the API's shape: {error}"
+        ) from None
+    missing = [m for m in MEASURES if m not in columns]
+    if missing:
+        raise MtbfError(f"{base}: gateway {gateway} has no sensor for {', '.join(missing)}")
+    return columns
+
+
+def _minutes(times: list[str], where: str) -> npt.NDArray[np.int64]:
+    parsed = pd.to_datetime(pd.Series(times, dtype=object), format="ISO8601", utc=True)
+    nanoseconds = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    minutes: npt.NDArray[np.int64] = nanoseconds // NANOSECONDS_PER_MINUTE
+    if len(minutes) > 1 and not bool(np.all(np.diff(minutes) > 0)):
+        raise MtbfError(f"{where}: readings not in time order, or a minute twice")
+    return minutes
+
+
+def fetch_readings(
+    url: str, gateways: list[str] | None, start: str | None, end: str | None
+) -> Readings:
+    """Every gateway asked for through the REST API, as readings in memory."""
+    chosen, period = service_gateways(url, gateways, start, end)
+    frames = []
+    for gateway in chosen:
+        columns = fetch_gateway(url, gateway, period)
+        frames.append(
+            pd.DataFrame(
+                {
+                    GATEWAY: gateway,
+                    "minute": columns["minute"],
+                    **{m: columns[m] for m in MEASURES},
+                }
+            )
+        )
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if frame.empty:
-        raise MtbfError(f"{base}: no readings for the period")
-    return from_frame(frame, base)
+        raise MtbfError(f"{url.rstrip('/')}: no readings for the period")
+    frame[GATEWAY] = frame[GATEWAY].astype("category")
+    frame["source"] = np.zeros(len(frame), dtype=np.int16)
+    frame["row"] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return Readings(frame, (url.rstrip("/"),))
 
 
 def _get(client: Any, path: str, params: dict[str, str] | None = None) -> Any:

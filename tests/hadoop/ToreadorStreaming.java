@@ -176,6 +176,9 @@ public class ToreadorStreaming extends Configured implements Tool {
         job.setOutputValueClass(Text.class);
         FileInputFormat.addInputPath(job, new org.apache.hadoop.fs.Path(options.get("-input")));
         FileOutputFormat.setOutputPath(job, new org.apache.hadoop.fs.Path(options.get("-output")));
+        // Hadoop Streaming's own StreamJob asks every second whether its job is done; Job's
+        // waitForCompletion would wait 5 s between questions (its default poll interval)
+        job.getConfiguration().setInt("mapreduce.client.completion.pollinterval", 1000);
         return job.waitForCompletion(false) ? 0 : 1;
     }
 

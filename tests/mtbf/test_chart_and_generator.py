@@ -70,13 +70,15 @@ def test_analysis_finds_exactly_the_injected_failures(generated) -> None:  # typ
 def test_formats_agree(generated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     folder, _ = generated
     list(generate(tmp_path / "homes.parquet", homes=4, days=3, seed=11))
-    list(generate(tmp_path / "folder", homes=4, days=3, seed=11))
+    list(generate(tmp_path / "folder", homes=4, days=3, seed=11, kind="csv-folder"))
+    list(generate(tmp_path / "dataset", homes=4, days=3, seed=11))
+    paths = (folder / "homes.csv", tmp_path / "homes.parquet", tmp_path / "folder")
     outputs = {
-        run_module("analyse", str(path)).stdout
-        for path in (folder / "homes.csv", tmp_path / "homes.parquet", tmp_path / "folder")
+        run_module("analyse", str(path)).stdout for path in (*paths, tmp_path / "dataset")
     }
     assert len(outputs) == 1 and outputs != {""}
     assert len(list((tmp_path / "folder").glob("*.csv"))) == 4
+    assert len(list((tmp_path / "dataset").glob("gateway=*/part-0.parquet"))) == 4
 
 
 def test_generate_command_writes_truth(tmp_path: Path) -> None:

@@ -1,11 +1,17 @@
-"""The annotated flagship: sequential run == `analyse`; compiled for every pattern on the
-local target, it prints the same report."""
+"""The annotated flagship: sequential run == `analyse`; compiled for every target and
+pattern, it prints the same report, each gateway's readings fetched by its own worker from a
+partitioned data set or through the REST data service."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mtbf_example.generate import generate
@@ -29,9 +35,54 @@ ARGUMENT_SETS = [
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data set partitioned by gateway: each worker reads its own gateway's folder."""
     folder = tmp_path_factory.mktemp("flagship")
+    list(generate(folder / "homes", homes=5, days=3, seed=3))
+    return folder / "homes"
+
+
+@pytest.fixture(scope="module")
+def single_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same homes in one Parquet file: the main program reads it whole."""
+    folder = tmp_path_factory.mktemp("flagship-file")
     list(generate(folder / "homes.parquet", homes=5, days=3, seed=3))
     return folder / "homes.parquet"
+
+
+@pytest.fixture(scope="module")
+def service(data: Path) -> Iterator[str]:
+    """The REST data service over the data set, on 127.0.0.1."""
+    from tests.mtbf.test_rest import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mtbf_example", "serve", str(data), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/api/gateways", timeout=1)
+            break
+        except httpx.HTTPError:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_every_source_gives_the_same_report(data: Path, single_file: Path, service: str) -> None:
+    """The data set, the single file and the service: one report, the `analyse` one."""
+    for arguments in ARGUMENT_SETS:
+        expected = run_module("analyse", str(single_file), *arguments).stdout
+        assert expected.count("For Gateway") == 5
+        for source in ([str(data)], [str(single_file)], ["--api", service]):
+            got = run_script(FLAGSHIP, *source, *arguments)
+            assert got.returncode == 0, got.stderr
+            assert got.stdout == expected
 
 
 @pytest.mark.parametrize("arguments", ARGUMENT_SETS, ids=["plain", "verbose-period"])
@@ -69,6 +120,28 @@ def test_compiled_flagship_prints_the_same_report(
         assert compiled.returncode == reference.returncode == 0, compiled.stderr
         assert compiled.stdout == reference.stdout
         assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text()
+
+
+@pytest.mark.parametrize("target", ["local", "hadoop"])
+def test_compiled_flagship_reads_a_single_file_and_the_service(
+    single_file: Path, service: str, target: str, tmp_path: Path
+) -> None:
+    out = compile_into(FLAGSHIP, tmp_path / "out", "auto", target)
+    for source in ([str(single_file)], ["--api", service]):
+        reference = run_script(FLAGSHIP, *source, "--verbose")
+        compiled = run_script(out / "Main.py", *source, "--verbose")
+        assert compiled.returncode == reference.returncode == 0, compiled.stderr
+        assert compiled.stdout == reference.stdout
+
+
+def test_flagship_on_spark_fetches_through_the_service(
+    service: str, spark_session: object, tmp_path: Path
+) -> None:
+    out = compile_for_session(FLAGSHIP, tmp_path, "auto", "spark")
+    reference = run_script(FLAGSHIP, "--api", service, "--verbose")
+    compiled = run_in_session(out / "Main.py", "--api", service, "--verbose")
+    assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+    assert compiled.stdout == reference.stdout
 
 
 @pytest.mark.parametrize("pattern", ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"])
@@ -113,9 +186,6 @@ def test_flagship_errors_match(data: Path, tmp_path: Path) -> None:
 def test_flagship_on_the_real_mapreduce_framework(
     data: Path, hadoop_home: dict[str, str], tmp_path: Path
 ) -> None:
-    import subprocess
-    import sys
-
     from toreador.compiler.deploy_model import load_model
 
     model = tmp_path / "deploy.toml"
@@ -142,8 +212,6 @@ def test_flagship_submitted_to_a_standalone_cluster(
 ) -> None:
     """run_spark.sh submits the compiled flagship to a real master and worker: gateways are
     Spark tasks with 2 CPUs each, and each gateway's stream and bag run on those CPUs."""
-    import subprocess
-
     from toreador.compiler.deploy_model import load_model
 
     model = tmp_path / "deploy.toml"
@@ -186,3 +254,18 @@ def test_flagship_on_docker_prints_the_same_report(
         assert compiled.stdout == reference.stdout
         assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text()
         assert docker_leftovers() == []
+
+
+def test_flagship_on_docker_fetches_through_the_service(
+    service: str, docker_engine: dict[str, str], tmp_path: Path
+) -> None:
+    """Each gateway's container calls the service itself: the host's network (the service
+    is on its loopback), nothing of the data sent by Main.py."""
+    from tests.test_docker_target import docker_model
+
+    model = docker_model(tmp_path, 'network_mode = "host"\n')
+    out = compile_into(FLAGSHIP, tmp_path / "out", "auto", "docker", model)
+    reference = run_script(FLAGSHIP, "--api", service, "--verbose")
+    compiled = run_script(out / "Main.py", "--api", service, "--verbose", env=docker_engine)
+    assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+    assert compiled.stdout == reference.stdout

@@ -99,3 +99,113 @@ def test_unreachable_service_is_a_clean_error() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: http://127.0.0.1:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_long_series_comes_in_pages(service: tuple[str, Path]) -> None:
+    url, _ = service
+    whole = httpx.get(f"{url}/api/sensors/G1:soc/readings").json()
+    assert whole["next"] is None and len(whole["readings"]) == 4 * 60
+    pages, path = [], f"{url}/api/sensors/G1:soc/readings?limit=100&end=2017-06-04T12:30:00Z"
+    while path:
+        body = httpx.get(path).json()
+        pages.append(body["readings"])
+        path = f"{url}{body['next']}" if body["next"] else ""
+    assert [len(p) for p in pages] == [100, 100, 11]
+    assert [r for page in pages for r in page] == whole["readings"][:211]
+    sensors = httpx.get(f"{url}/api/gateways/G1/sensors").json()
+    assert (sensors["first"], sensors["last"]) == ("2017-06-04T09:00:00Z", "2017-06-04T12:59:00Z")
+    assert httpx.get(f"{url}/api/sensors/G1:soc/readings?limit=0").status_code == 400
+
+
+FLAGSHIP = Path(__file__).resolve().parents[2] / "mtbf_example" / "mtbf.py"
+
+
+@pytest.mark.parametrize("options", [[], ["--verbose", "--start", "2017-06-04T10:00:00Z"]])
+def test_the_flagship_fetches_each_gateway_through_the_api(
+    service: tuple[str, Path], options: list[str], tmp_path: Path
+) -> None:
+    from tests.helpers import compile_into, run_script
+
+    url, data = service
+    from_files = run_module("analyse", str(data), *options)
+    sequential = run_script(FLAGSHIP, "--api", url, *options)
+    assert sequential.returncode == 0, sequential.stderr
+    assert sequential.stdout == from_files.stdout
+    out = compile_into(FLAGSHIP, tmp_path / "out")
+    compiled = run_script(out / "Main.py", "--api", url, *options)
+    assert compiled.returncode == 0, compiled.stderr
+    assert compiled.stdout == from_files.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--gateway", "NOPE"], "error: unknown gateway(s) NOPE at http://127.0.0.1:"),
+        (["--start", "soon"], "error: --start: unparsable time 'soon'"),
+    ],
+)
+def test_bad_requests_through_the_api_are_clean_errors(
+    service: tuple[str, Path], options: list[str], message: str
+) -> None:
+    from tests.helpers import run_script
+
+    url, _ = service
+    result = run_script(FLAGSHIP, "--api", url, *options)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(message) and "Traceback" not in result.stderr
+
+
+def test_a_connection_dropped_mid_answer_is_a_clean_error(tmp_path: Path) -> None:
+    """A service that lists its gateways and sensors, then drops the connection half-way
+    through a gateway's readings: the run names the gateway and prints no report, run as
+    written and compiled."""
+    import socketserver
+    import threading
+
+    from tests.helpers import compile_into, run_script
+
+    class Dropping(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            request = self.rfile.readline().decode()
+            while self.rfile.readline() not in (b"\r\n", b""):
+                pass
+            path = request.split()[1]
+            if path.startswith("/api/gateways/"):
+                sensors = [
+                    {"id": f"G9:{m}", "measure": m} for m in ("pcons", "pbatt", "pdc", "soc")
+                ]
+                body = json.dumps(
+                    {
+                        "gateway": "G9",
+                        "sensors": sensors,
+                        "first": "2017-06-04T00:00:00Z",
+                        "last": "2017-06-04T00:09:00Z",
+                    }
+                ).encode()
+            elif path.startswith("/api/gateways"):
+                body = json.dumps({"gateways": ["G9"]}).encode()
+            else:  # the readings: promise 5000 bytes, send 20, hang up
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+                self.wfile.write(b"Content-Length: 5000\r\n\r\n" + b'{"readings": [["2017')
+                return
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Dropping)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        out = compile_into(FLAGSHIP, tmp_path / "out")
+        for program in (FLAGSHIP, out / "Main.py"):
+            result = run_script(program, "--api", url)
+            assert result.returncode == 2, result.stderr
+            assert result.stdout == ""
+            assert result.stderr.startswith(f"error: {url}: gateway G9: ")
+            assert "Traceback" not in result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

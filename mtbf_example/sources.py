@@ -1,0 +1,125 @@
+"""Where one gateway's readings come from, fetched by whoever analyses that gateway.
+
+In the original system each gateway's analysis made its own API calls (its sensors, then
+each sensor's readings for the period): retrieval was parallel, per gateway, and a gateway
+could analyse its own household's data where it was (the edge). The flagship keeps that
+shape: the main program lists the gateways and the period, and hands each worker a small
+``GatewaySource`` that the worker fetches itself:
+
+- ``DatasetGateway``: a partition of a gateway-partitioned Parquet data set (only its
+  folder, only the period's row groups);
+- ``ApiGateway``: the REST data service, gateway -> sensors -> each sensor's readings for the
+  period, page by page;
+- ``LoadedGateway``: readings already in memory (a single CSV or Parquet file, or a folder of
+  them, is read whole by the main program: it is not split by gateway at rest).
+
+Each is a small frozen value: it pickles to a worker, a Spark task or a container.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy.typing as npt
+
+from .analysis import Period, parse_moment, select, sort_readings
+from .errors import MtbfError
+
+Columns = dict[str, npt.NDArray[Any]]
+
+
+class GatewaySource(Protocol):
+    @property
+    def gateway(self) -> str:
+        """The gateway's id."""
+        ...
+
+    def fetch(self, period: Period) -> Columns:
+        """The gateway's readings in the period (inclusive), in time order: ``minute`` and
+        the measures as arrays."""
+        ...
+
+
+@dataclass(frozen=True)
+class DatasetGateway:
+    """One gateway's folder of a partitioned data set."""
+
+    path: str
+    gateway: str
+
+    def fetch(self, period: Period) -> Columns:
+        from .dataset import read_gateway
+
+        return read_gateway(Path(self.path), self.gateway, period.start, period.end)
+
+
+@dataclass(frozen=True)
+class ApiGateway:
+    """One gateway through the REST data service."""
+
+    url: str
+    gateway: str
+
+    def fetch(self, period: Period) -> Columns:
+        from .service import fetch_gateway
+
+        return fetch_gateway(self.url, self.gateway, period)
+
+
+@dataclass(frozen=True)
+class LoadedGateway:
+    """One gateway's readings, read by the main program with the rest of a file."""
+
+    gateway: str
+    columns: Columns
+
+    def fetch(self, period: Period) -> Columns:
+        return self.columns
+
+
+def gateway_sources(
+    data: Path | None,
+    api: str | None,
+    start: str | None,
+    end: str | None,
+    gateways: list[str] | None,
+) -> tuple[list[GatewaySource], Period]:
+    """The sources of the gateways asked for (all by default), sorted, and the period: the
+    options' bounds, else the chosen gateways' first and last reading (asked of the data
+    set's statistics or of the service, without reading the readings)."""
+    if api is not None:
+        from .service import service_gateways
+
+        chosen, span = service_gateways(api, gateways, start, end)
+        return [ApiGateway(api, g) for g in chosen], span
+    if data is None:
+        raise MtbfError("give a DATA file or folder, or --api URL")
+    from .dataset import dataset_gateways, is_dataset
+    from .pipeline import chosen_gateways, dataset_period
+
+    if is_dataset(data):
+        chosen = chosen_gateways(dataset_gateways(data), gateways, str(data))
+        period = dataset_period(data, chosen, start, end)
+        return [DatasetGateway(os.path.abspath(data), g) for g in chosen], period
+    return _loaded(data, start, end, gateways)
+
+
+def _loaded(
+    data: Path, start: str | None, end: str | None, gateways: list[str] | None
+) -> tuple[list[GatewaySource], Period]:
+    from .data import load_readings
+    from .schema import GATEWAY, MEASURES
+
+    readings = load_readings(data)
+    first = parse_moment(start, "--start") if start else None
+    last = parse_moment(end, "--end") if end else None
+    frame, period = select(readings, first, last, gateways)
+    frame = sort_readings(frame, readings)
+    sources: list[GatewaySource] = [
+        LoadedGateway(str(gateway), {name: part[name].to_numpy() for name in ("minute", *MEASURES)})
+        for gateway, part in frame.groupby(GATEWAY, observed=True)
+    ]
+    return sources, period

@@ -1,0 +1,147 @@
+"""The gateway-partitioned Parquet data set: its layout, reading one gateway of it, the same
+report as a single file, and bad data named by file and row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from mtbf_example.analysis import parse_moment
+from mtbf_example.dataset import ROW_GROUP_ROWS, dataset_gateways, read_gateway
+from mtbf_example.generate import generate
+
+from .helpers import run_module
+
+OPTION_SETS = [
+    [],
+    ["--verbose", "--start", "2017-06-03T00:00:00Z"],
+    ["--end", "2017-06-05T11:59:00Z"],
+    [
+        "--start",
+        "2017-06-02T06:00:00Z",
+        "--end",
+        "2017-06-06T18:00:00Z",
+        "--timezone",
+        "Europe/Madrid",
+    ],
+]
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:  # type: ignore[type-arg]
+    """The same homes as a partitioned data set and as one Parquet file."""
+    folder = tmp_path_factory.mktemp("dataset")
+    truths = dict(generate(folder / "homes", homes=4, days=9, seed=5))
+    again = dict(generate(folder / "homes.parquet", homes=4, days=9, seed=5))
+    assert again == truths
+    return folder / "homes", folder / "homes.parquet", truths
+
+
+def test_one_folder_per_gateway_that_other_tools_read(both) -> None:  # type: ignore[no-untyped-def]
+    dataset, single, truths = both
+    assert sorted(p.name for p in dataset.iterdir()) == [f"gateway={g}" for g in sorted(truths)]
+    assert dataset_gateways(dataset) == sorted(truths)
+    # pyarrow's own Hive partitioning, with a partition filter, sees the same readings
+    gateway = sorted(truths)[1]
+    table = ds.dataset(dataset, format="parquet", partitioning="hive").to_table(
+        filter=ds.field("gateway") == gateway
+    )
+    whole = pq.read_table(single).to_pandas()
+    expected = whole[whole["gateway"] == gateway]
+    assert table.num_rows == len(expected) == 9 * 1440
+    assert np.array_equal(table.column("pbatt").to_numpy(), expected["pbatt"].to_numpy())
+    # a gateway's file is in time order, in row groups of a week
+    metadata = pq.ParquetFile(dataset / f"gateway={gateway}" / "part-0.parquet").metadata
+    assert metadata.row_group(0).num_rows == ROW_GROUP_ROWS
+    assert metadata.num_row_groups == 2
+
+
+def test_a_gateways_period_is_read_alone(both) -> None:  # type: ignore[no-untyped-def]
+    dataset, _, truths = both
+    gateway = sorted(truths)[0]
+    first = parse_moment("2017-06-08T10:00:00Z", "start")
+    last = parse_moment("2017-06-08T10:09:00Z", "end")
+    columns = read_gateway(dataset, gateway, first, last)
+    assert columns["minute"].tolist() == list(range(first, last + 1))
+    whole = read_gateway(dataset, gateway, None, None)
+    assert len(whole["minute"]) == 9 * 1440
+    at = int(np.searchsorted(whole["minute"], first))
+    for measure in ("pcons", "pbatt", "pdc", "soc"):
+        assert np.array_equal(columns[measure], whole[measure][at : at + 10])
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=["all", "verbose", "end", "zone"])
+def test_analyse_reports_the_same_as_one_file(both, options: list[str]) -> None:  # type: ignore[no-untyped-def]
+    dataset, single, _ = both
+    from_dataset = run_module("analyse", str(dataset), *options)
+    from_file = run_module("analyse", str(single), *options)
+    assert from_dataset.returncode == from_file.returncode == 0, from_dataset.stderr
+    assert from_dataset.stdout == from_file.stdout
+    assert from_dataset.stdout.count("For Gateway") == 4
+    assert from_dataset.stderr == ""  # no progress remnants when stderr is not a terminal
+
+
+def test_chart_and_gateway_choice_read_a_dataset(both, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dataset, single, truths = both
+    chosen = sorted(truths)[2:]
+    options = [f"--gateway={g}" for g in chosen]
+    from_dataset = run_module("analyse", str(dataset), *options)
+    assert from_dataset.stdout == run_module("analyse", str(single), *options).stdout
+    assert from_dataset.stdout.count("For Gateway") == 2
+    charted = run_module("chart", str(dataset), "--out", str(tmp_path / "c.png"))
+    assert charted.returncode == 0, charted.stderr
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _copy_with(dataset: Path, target: Path, gateway: str, change) -> Path:  # type: ignore[no-untyped-def]
+    """A copy of ``dataset`` whose ``gateway`` file is changed by ``change(table)``."""
+    import shutil
+
+    shutil.copytree(dataset, target)
+    file = target / f"gateway={gateway}" / "part-0.parquet"
+    pq.write_table(change(pq.read_table(file)), file, row_group_size=ROW_GROUP_ROWS)
+    return file
+
+
+def test_bad_readings_are_named_by_file_and_row(both, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dataset, _, truths = both
+    gateway = sorted(truths)[3]
+
+    def missing_soc(table: pa.Table) -> pa.Table:
+        soc = table.column("soc").to_pylist()
+        soc[12000] = None
+        return table.set_column(table.schema.get_field_index("soc"), "soc", pa.array(soc))
+
+    file = _copy_with(dataset, tmp_path / "nan", gateway, missing_soc)
+    result = run_module("analyse", str(tmp_path / "nan"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"error: {file}:12001: missing value in column soc\n"
+
+    def repeated_minute(table: pa.Table) -> pa.Table:
+        return pa.concat_tables([table, table.slice(500, 1)])
+
+    file = _copy_with(dataset, tmp_path / "twice", gateway, repeated_minute)
+    result = run_module("analyse", str(tmp_path / "twice"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: gateway {gateway} has two readings for 2017-06-01 08:20:00: "
+        f"{file}:501 and {file}:{9 * 1440 + 1}\n"
+    )
+
+
+def test_unknown_gateways_and_an_existing_folder_are_clean_errors(both, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dataset, _, _ = both
+    result = run_module("analyse", str(dataset), "--gateway", "UTXnope")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: unknown gateway(s) UTXnope: no readings in {dataset}")
+    result = run_module("generate", str(dataset), "--homes", "1", "--days", "1")
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"error: {dataset}: exists and is not an empty folder (choose a new one)\n"
+    )
+    assert len(dataset_gateways(dataset)) == 4  # left as it was
