@@ -151,8 +151,10 @@ def derive_requirements(
 ) -> Requirements:
     """The requirements of code made of ``sources``, whose own modules are ``own_modules``.
     Of ``pins_only`` (code that imports, but whose imports the workers need only to unpickle
-    its objects), the index packages are pinned too; nothing else of it is followed."""
-    sources = list(sources)
+    its objects), the index packages are pinned too, and the modules of folder-installed
+    packages it imports are shipped with what they import in turn (a class of an item lives
+    there); its unresolvable names are not reported."""
+    sources, pins_only = list(sources), list(pins_only)
     imported, pin_imported = _imported(sources), _imported(pins_only)
     skipped = set(sys.stdlib_module_names) | set(own_modules) | {"__future__", "toreador"}
     providers = metadata.packages_distributions()
@@ -172,9 +174,10 @@ def derive_requirements(
                 # every copy on the path counts: a source checkout's egg-info may come first
                 copies = metadata.distributions(name=distribution_name)
                 if any(_installed_from_folder(copy) for copy in copies):
-                    if not pin_only:
-                        local.add(canonical)
-                        local_tops.add(name)
+                    # shipped, even when only the main program imports it: its objects
+                    # (items, arguments) are unpickled by the workers, their classes with them
+                    local.add(canonical)
+                    local_tops.add(name)
                 else:
                     pinned.add(f"{canonical}=={distribution.version}")
 
@@ -182,7 +185,7 @@ def derive_requirements(
     classify(pin_imported - imported - skipped, pin_only=True)
     files: dict[str, Path] = {}
     if local_tops:  # what the used modules of folder-installed packages import, in turn
-        files, others = _package_closure(sources, set(local_tops))
+        files, others = _package_closure([*sources, *pins_only], set(local_tops))
         classify(others - skipped - imported - local_tops)
     return Requirements(
         tuple(sorted(pinned, key=str.lower)),

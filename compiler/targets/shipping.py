@@ -56,8 +56,9 @@ def _requirements(
     """What the workers import: the shared module, the program's own modules, and what the
     target's worker code itself imports (the docker workers' Redis client). Plus the index
     packages Main.py imports itself: it makes the items and replicated arguments, and a worker
-    unpickling a DataFrame needs pandas even when no kernel imports it. (Main.py's imports of
-    folder-installed packages are not followed: those ship only the modules kernels use.)"""
+    unpickling a DataFrame needs pandas even when no kernel imports it, and the modules of
+    folder-installed packages Main.py imports (an item's class lives there, and its methods
+    run in the workers)."""
     sources = [files[f"{plan.shared_module}.py"], *(f"import {name}" for name in engine_imports)]
     for module in modules:
         paths = sorted(module.rglob("*.py")) if module.is_dir() else [module]

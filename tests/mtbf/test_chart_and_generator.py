@@ -73,9 +73,7 @@ def test_formats_agree(generated, tmp_path: Path) -> None:  # type: ignore[no-un
     list(generate(tmp_path / "folder", homes=4, days=3, seed=11, kind="csv-folder"))
     list(generate(tmp_path / "dataset", homes=4, days=3, seed=11))
     paths = (folder / "homes.csv", tmp_path / "homes.parquet", tmp_path / "folder")
-    outputs = {
-        run_module("analyse", str(path)).stdout for path in (*paths, tmp_path / "dataset")
-    }
+    outputs = {run_module("analyse", str(path)).stdout for path in (*paths, tmp_path / "dataset")}
     assert len(outputs) == 1 and outputs != {""}
     assert len(list((tmp_path / "folder").glob("*.csv"))) == 4
     assert len(list((tmp_path / "dataset").glob("gateway=*/part-0.parquet"))) == 4
