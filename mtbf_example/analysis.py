@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from .data import Readings
 from .errors import MtbfError
 from .formula import Mtbf, mtbf
 from .rules import battery_failing, solar_failing
-from .schema import GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE, REPORT_TIME_FORMAT
+from .schema import GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE
+
+if TYPE_CHECKING:  # pandas is imported where frames are used: the flagship's path has none
+    import pandas as pd
+
+    from .data import Readings
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class GatewayResult:
     solar: Mtbf
     battery_failures: tuple[Failure, ...] = field(default=(), compare=False)
     solar_failures: tuple[Failure, ...] = field(default=(), compare=False)
+    # the first and last minute of the readings analysed (what the period is made of)
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -52,14 +57,45 @@ class Period:
         return minute_label(minute)
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The period asked for: ``--start`` and ``--end`` as minutes, None where not given.
+
+    Where a bound is not given, the period reaches the first (or last) reading of the
+    gateways analysed: known once each has read its own readings, so the main program need
+    not read any (``period``)."""
+
+    first: int | None = None
+    last: int | None = None
+
+    def period(self, spans: Sequence[tuple[int, int]]) -> Period:
+        """The period of a report whose gateways' readings span ``spans``."""
+        if (self.first is None or self.last is None) and not spans:
+            raise MtbfError("no readings to analyse")
+        first = min(s[0] for s in spans) if self.first is None else self.first
+        last = max(s[1] for s in spans) if self.last is None else self.last
+        return Period(first, last)
+
+
+def bounds(start: str | None, end: str | None) -> Bounds:
+    """The options' bounds, checked: an empty period is an error."""
+    first = parse_moment(start, "--start") if start else None
+    last = parse_moment(end, "--end") if end else None
+    if first is not None and last is not None and last < first:
+        raise MtbfError("the period is empty: --end is before --start")
+    return Bounds(first, last)
+
+
 def minute_label(minute: int) -> str:
-    """A minute since the epoch as the report prints it (UTC)."""
-    moment = pd.Timestamp(minute * NANOSECONDS_PER_MINUTE, tz="UTC")
-    return str(moment.strftime(REPORT_TIME_FORMAT))
+    """A minute since the epoch as the report prints it (UTC): 2017-06-04 09:29:00."""
+    text = np.datetime_as_string(np.datetime64(minute, "m"), unit="s")
+    return str(text).replace("T", " ")
 
 
 def parse_moment(text: str, option: str) -> int:
     """An ISO-8601 time from the command line, as a minute since the epoch."""
+    import pandas as pd
+
     try:
         moment = pd.Timestamp(text)
     except ValueError:
@@ -120,6 +156,8 @@ def check_readings(frame: pd.DataFrame, readings: Readings) -> None:
             return
         both = np.flatnonzero(key == clash[0])
     else:
+        import pandas as pd
+
         repeated = pd.Series(key).duplicated(keep=False).to_numpy()
         if not repeated.any():
             return
@@ -211,7 +249,8 @@ def gateway_result(
             )
         kinds.append((mtbf(minutes[mask]), details))
     (battery, battery_details), (solar, solar_details) = kinds
-    return GatewayResult(gateway, battery, solar, battery_details, solar_details)
+    span = (int(minutes[0]), int(minutes[-1]))
+    return GatewayResult(gateway, battery, solar, battery_details, solar_details, span)
 
 
 def analyse(

@@ -9,7 +9,8 @@ It takes the same arguments and prints the same report as `python -m mtbf_exampl
 Compiled (`toreador-compile mtbf_example/mtbf.py -o OUT`), `python OUT/Main.py DATA` prints
 the same report, in parallel, in the original study's shape:
 
-- the main program only lists the gateways and the period;
+- the main program only lists the gateways and the bounds of the period asked for (the
+  period's ends not given are the first and last readings the gateways find);
 - outer level: a data_parallel_region over the gateways, whose kernel fetches its own
   gateway's readings (from its folder of a partitioned data set, or through the REST data
   service: its sensors, then each sensor's readings for the period), so retrieval is parallel
@@ -71,10 +72,10 @@ def summarise(failing):
     return mtbf(failing["minute"].astype(np.int64)), failures
 
 
-def calculate_mtbf(source, period, timezone):
+def calculate_mtbf(source, bounds, timezone):
     """Outer kernel: one gateway's MTBF for both kinds of failure, from the readings it
     fetches itself (None: no readings in the period)."""
-    columns = source.fetch(period)
+    columns = source.fetch(bounds)
     if len(columns["minute"]) == 0:
         return None
     detected = producer_consumer(day_chunks(columns), detect_failures, timezone)
@@ -83,7 +84,8 @@ def calculate_mtbf(source, period, timezone):
     (battery, battery_failures), (solar, solar_failures) = bag_of_task(
         [battery_rows, solar_rows], [summarise, summarise]
     )
-    return GatewayResult(source.gateway, battery, solar, battery_failures, solar_failures)
+    span = (int(columns["minute"][0]), int(columns["minute"][-1]))
+    return GatewayResult(source.gateway, battery, solar, battery_failures, solar_failures, span)
 
 
 def parse_arguments(argv):
@@ -107,14 +109,15 @@ def parse_arguments(argv):
 def main(argv):
     arguments = parse_arguments(argv)
     try:
-        sources, period = gateway_sources(
+        sources, bounds = gateway_sources(
             arguments.data, arguments.api, arguments.start, arguments.end, arguments.gateway
         )
-        found = data_parallel_region(sources, calculate_mtbf, period, arguments.timezone)
+        found = data_parallel_region(sources, calculate_mtbf, bounds, arguments.timezone)
+        results = sorted((r for r in found if r is not None), key=lambda r: r.gateway)
+        period = bounds.period([r.span for r in results])
     except (MtbfError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    results = sorted((r for r in found if r is not None), key=lambda r: r.gateway)
     sys.stdout.write(text_report(results, period, arguments.verbose))
     if arguments.json is not None:
         write_json(results, arguments.json)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from .analysis import (
     GatewayResult,
     Period,
     analyse,
+    bounds,
     check_readings,
     gateway_result,
     parse_moment,
     select,
 )
 from .data import Readings, load_readings
-from .dataset import dataset_gateways, dataset_span, is_dataset, read_gateway
+from .dataset import dataset_gateways, is_dataset, read_gateway
 from .errors import MtbfError
+from .sources import chosen_gateways
 
 
 def load(
@@ -55,34 +57,6 @@ def results_for(
     return run_analysis(readings, start, end, gateways, timezone, verbose)
 
 
-def chosen_gateways(known: Sequence[str], wanted: list[str] | None, where: str) -> list[str]:
-    """The gateways asked for (all by default), sorted; unknown ones are an error."""
-    if not wanted:
-        return sorted(known)
-    present = set(known)
-    unknown = [g for g in wanted if g not in present]
-    if unknown:
-        listed = ", ".join(sorted(known)[:10]) + (" ..." if len(known) > 10 else "")
-        raise MtbfError(
-            f"unknown gateway(s) {', '.join(unknown)}: no readings in {where} (known: {listed})"
-        )
-    return sorted(set(wanted))
-
-
-def dataset_period(data: Path, gateways: list[str], start: str | None, end: str | None) -> Period:
-    """The period analysed: the options' bounds, else the chosen gateways' first or last
-    minute (from the files' statistics)."""
-    first = parse_moment(start, "--start") if start else None
-    last = parse_moment(end, "--end") if end else None
-    if first is None or last is None:
-        span = dataset_span(data, gateways)
-        first = span.first if first is None else first
-        last = span.last if last is None else last
-    if last < first:
-        raise MtbfError("the period is empty: --end is before --start")
-    return Period(first, last)
-
-
 def analyse_dataset(
     data: Path,
     start: str | None,
@@ -93,17 +67,18 @@ def analyse_dataset(
     advance: Callable[[int], None] | None = None,
 ) -> tuple[list[GatewayResult], Period]:
     """A partitioned data set, one gateway at a time: each read from its own folder, only
-    the period's row groups; a gateway without readings in the period is not reported."""
+    the period's row groups; a gateway without readings in the period is not reported. A
+    bound not given reaches the first (last) reading of the gateways analysed."""
     chosen = chosen_gateways(dataset_gateways(data), gateways, str(data))
-    period = dataset_period(data, chosen, start, end)
+    asked = bounds(start, end)
     results = []
     for gateway in chosen:
-        columns = read_gateway(data, gateway, period.start, period.end)
+        columns = read_gateway(data, gateway, asked.first, asked.last)
         if len(columns["minute"]):
             results.append(gateway_result(gateway, columns, timezone, verbose))
         if advance is not None:
             advance(1)
-    return results, period
+    return results, asked.period([r.span for r in results if r.span is not None])
 
 
 def run_analysis(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from .schema import NANOSECONDS_PER_MINUTE
 
@@ -37,6 +36,8 @@ def solar_failing(
     if timezone == "UTC":
         at_noon: npt.NDArray[np.bool_] = minutes % MINUTES_PER_DAY == NOON
         return failing & at_noon
+    import pandas as pd
+
     candidates = np.flatnonzero(failing)
     local = pd.DatetimeIndex(minutes[candidates] * NANOSECONDS_PER_MINUTE, tz="UTC").tz_convert(
         timezone

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .analysis import Period, parse_moment, sort_readings
+from .analysis import Bounds, bounds, parse_moment, sort_readings
 from .data import Readings, load_readings
 from .errors import MtbfError
 from .schema import GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE
@@ -202,46 +202,33 @@ def serve(data: Path, host: str, port: int) -> None:
     uvicorn.run(create_app(data), host=host, port=port, log_level="warning")
 
 
-def service_gateways(
-    url: str, wanted: list[str] | None, start: str | None, end: str | None
-) -> tuple[list[str], Period]:
-    """The gateways asked for (all by default, sorted) and the period: the bounds given, else
-    the chosen gateways' first and last readings, as the service reports them."""
+def service_gateways(url: str, wanted: list[str] | None) -> list[str]:
+    """The gateways asked for (all by default), sorted; unknown ones are an error."""
     import httpx
 
     base = url.rstrip("/")
-    first = parse_moment(start, "--start") if start else None
-    last = parse_moment(end, "--end") if end else None
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
             known = _get(client, "/api/gateways")["gateways"]
-            unknown = [g for g in wanted or [] if g not in known]
-            if unknown:
-                raise MtbfError(f"unknown gateway(s) {', '.join(unknown)} at {base}")
-            chosen = sorted(set(wanted)) if wanted else sorted(known)
-            if first is None or last is None:
-                spans = [_get(client, f"/api/gateways/{g}/sensors") for g in chosen]
-                lows = [parse_moment(s["first"], "first") for s in spans if s["first"]]
-                highs = [parse_moment(s["last"], "last") for s in spans if s["last"]]
-                if not lows:
-                    raise MtbfError(f"{base}: no readings to analyse")
-                first = min(lows) if first is None else first
-                last = max(highs) if last is None else last
     except httpx.HTTPError as error:
         raise MtbfError(f"{base}: {error}") from None
-    if last < first:
-        raise MtbfError("the period is empty: --end is before --start")
-    return chosen, Period(first, last)
+    unknown = [g for g in wanted or [] if g not in known]
+    if unknown:
+        raise MtbfError(f"unknown gateway(s) {', '.join(unknown)} at {base}")
+    return sorted(set(wanted)) if wanted else sorted(known)
 
 
-def fetch_gateway(url: str, gateway: str, period: Period) -> Columns:
+def fetch_gateway(url: str, gateway: str, period: Bounds) -> Columns:
     """One gateway's readings in the period as the original did it: its sensors, then each
     sensor's readings, page by page; the sensors must agree on the minutes."""
     import httpx
 
     base = url.rstrip("/")
-    params = {"start": iso_minutes(np.array([period.start]))[0]}
-    params["end"] = iso_minutes(np.array([period.end]))[0]
+    params = {
+        name: iso_minutes(np.array([bound]))[0]
+        for name, bound in (("start", period.first), ("end", period.last))
+        if bound is not None
+    }
     columns: Columns = {}
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
@@ -288,10 +275,10 @@ def fetch_readings(
     url: str, gateways: list[str] | None, start: str | None, end: str | None
 ) -> Readings:
     """Every gateway asked for through the REST API, as readings in memory."""
-    chosen, period = service_gateways(url, gateways, start, end)
+    asked = bounds(start, end)
     frames = []
-    for gateway in chosen:
-        columns = fetch_gateway(url, gateway, period)
+    for gateway in service_gateways(url, gateways):
+        columns = fetch_gateway(url, gateway, asked)
         frames.append(
             pd.DataFrame(
                 {

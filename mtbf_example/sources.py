@@ -19,13 +19,14 @@ Each is a small frozen value: it pickles to a worker, a Spark task or a containe
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy.typing as npt
 
-from .analysis import Period, parse_moment, select, sort_readings
+from .analysis import Bounds, Period, bounds, parse_moment, select, sort_readings
 from .errors import MtbfError
 
 Columns = dict[str, npt.NDArray[Any]]
@@ -37,9 +38,9 @@ class GatewaySource(Protocol):
         """The gateway's id."""
         ...
 
-    def fetch(self, period: Period) -> Columns:
-        """The gateway's readings in the period (inclusive), in time order: ``minute`` and
-        the measures as arrays."""
+    def fetch(self, period: Bounds) -> Columns:
+        """The gateway's readings in the period (inclusive; an unset bound: to the first or
+        last reading), in time order: ``minute`` and the measures as arrays."""
         ...
 
 
@@ -50,10 +51,10 @@ class DatasetGateway:
     path: str
     gateway: str
 
-    def fetch(self, period: Period) -> Columns:
+    def fetch(self, period: Bounds) -> Columns:
         from .dataset import read_gateway
 
-        return read_gateway(Path(self.path), self.gateway, period.start, period.end)
+        return read_gateway(Path(self.path), self.gateway, period.first, period.last)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class ApiGateway:
     url: str
     gateway: str
 
-    def fetch(self, period: Period) -> Columns:
+    def fetch(self, period: Bounds) -> Columns:
         from .service import fetch_gateway
 
         return fetch_gateway(self.url, self.gateway, period)
@@ -76,7 +77,7 @@ class LoadedGateway:
     gateway: str
     columns: Columns
 
-    def fetch(self, period: Period) -> Columns:
+    def fetch(self, period: Bounds) -> Columns:
         return self.columns
 
 
@@ -86,25 +87,38 @@ def gateway_sources(
     start: str | None,
     end: str | None,
     gateways: list[str] | None,
-) -> tuple[list[GatewaySource], Period]:
-    """The sources of the gateways asked for (all by default), sorted, and the period: the
-    options' bounds, else the chosen gateways' first and last reading (asked of the data
-    set's statistics or of the service, without reading the readings)."""
+) -> tuple[list[GatewaySource], Bounds]:
+    """The sources of the gateways asked for (all by default), sorted, and the bounds of the
+    period asked for. No reading is read here: where a bound is not given, the period reaches
+    the readings each gateway finds (``Bounds.period`` over the results)."""
     if api is not None:
         from .service import service_gateways
 
-        chosen, span = service_gateways(api, gateways, start, end)
-        return [ApiGateway(api, g) for g in chosen], span
+        chosen = service_gateways(api, gateways)
+        return [ApiGateway(api, g) for g in chosen], bounds(start, end)
     if data is None:
         raise MtbfError("give a DATA file or folder, or --api URL")
     from .dataset import dataset_gateways, is_dataset
-    from .pipeline import chosen_gateways, dataset_period
 
     if is_dataset(data):
         chosen = chosen_gateways(dataset_gateways(data), gateways, str(data))
-        period = dataset_period(data, chosen, start, end)
-        return [DatasetGateway(os.path.abspath(data), g) for g in chosen], period
-    return _loaded(data, start, end, gateways)
+        return [DatasetGateway(os.path.abspath(data), g) for g in chosen], bounds(start, end)
+    sources, period = _loaded(data, start, end, gateways)
+    return sources, Bounds(period.start, period.end)
+
+
+def chosen_gateways(known: Sequence[str], wanted: list[str] | None, where: str) -> list[str]:
+    """The gateways asked for (all by default), sorted; unknown ones are an error."""
+    if not wanted:
+        return sorted(known)
+    present = set(known)
+    unknown = [g for g in wanted if g not in present]
+    if unknown:
+        listed = ", ".join(sorted(known)[:10]) + (" ..." if len(known) > 10 else "")
+        raise MtbfError(
+            f"unknown gateway(s) {', '.join(unknown)}: no readings in {where} (known: {listed})"
+        )
+    return sorted(set(wanted))
 
 
 def _loaded(
