@@ -83,7 +83,7 @@ def main() -> int:
     process, url = start_service(data)
     try:
         gateways = httpx.get(f"{url}/api/gateways").json()["gateways"]
-        from mtbf_example.analysis import Period, parse_moment
+        from mtbf_example.analysis import Bounds, Period, parse_moment
         from mtbf_example.service import fetch_gateway, iso_minutes
 
         span = httpx.get(f"{url}/api/gateways/{gateways[0]}/sensors").json()
@@ -142,7 +142,7 @@ def main() -> int:
         for error in errors[:5]:
             print(f"  {error}")
         began = time.perf_counter()
-        columns = fetch_gateway(url, gateways[0], period)
+        columns = fetch_gateway(url, gateways[0], Bounds(period.start, period.end))
         seconds = time.perf_counter() - began
         print(
             f"one gateway's whole period as a worker fetches it ({len(columns['minute']):,} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,12 @@ def generate(
     seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
     start: Annotated[str, typer.Option(help="First day (UTC).")] = "2017-06-01",
     truth: Annotated[Path | None, typer.Option(help="Write the injected failures here.")] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Processes writing a data set's homes at once (0: the machine's cores)."
+        ),
+    ] = 0,
     format: Annotated[
         str | None,
         typer.Option(
@@ -67,7 +74,10 @@ def generate(
     truths = {}
     try:
         with _progress(f"generating {homes} homes x {days} days", homes) as advance:
-            for gateway, home_truth in make(out, homes, days, seed, start, kind=kind):
+            workers = processes or len(os.sched_getaffinity(0))
+            for gateway, home_truth in make(
+                out, homes, days, seed, start, kind=kind, processes=workers
+            ):
                 truths[gateway] = home_truth
                 advance(1)
     except MtbfError as error:

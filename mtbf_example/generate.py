@@ -214,18 +214,22 @@ def generate(
     start: str = "2017-06-01",
     site: Site | None = None,
     kind: str | None = None,
+    processes: int = 1,
 ) -> Iterator[tuple[str, HomeTruth]]:
     """Write ``homes`` gateways x ``days`` days to ``out``; yields each home's truth as it goes.
 
     ``kind`` (see ``format_for``): by default ``out``'s suffix picks .csv or .parquet, and a
-    name without one is a gateway-partitioned data set (``dataset.py``).
+    name without one is a gateway-partitioned data set (``dataset.py``). A data set is
+    written by ``processes`` processes at once, each home into its own folder (a home's
+    readings depend only on the seed and its number: the same data however many).
     """
     kind = format_for(out, kind)
     first = pd.Timestamp(start, tz="UTC").normalize()
     clear = clear_sky_per_kwp(first, days, site or Site())
-    writer: _Writer | DatasetWriter = (
-        DatasetWriter(out) if kind == "dataset" else _Writer(out, kind)
-    )
+    if kind == "dataset":
+        yield from _generate_dataset(DatasetWriter(out), homes, days, seed, first, clear, processes)
+        return
+    writer = _Writer(out, kind)
     try:
         for index in range(homes):
             frame, truth = generate_home(index, seed, first, days, clear)
@@ -233,6 +237,41 @@ def generate(
             yield str(frame["gateway"].iat[0]), truth
     finally:
         writer.close()
+
+
+# What the forked writers of a data set share: set before they are forked.
+_HOME_JOB: tuple[DatasetWriter, int, int, pd.Timestamp, npt.NDArray[np.float64]] | None = None
+
+
+def _write_home(index: int) -> tuple[str, HomeTruth]:
+    assert _HOME_JOB is not None
+    writer, seed, days, first, clear = _HOME_JOB
+    frame, truth = generate_home(index, seed, first, days, clear)
+    writer.write(frame)
+    return str(frame["gateway"].iat[0]), truth
+
+
+def _generate_dataset(
+    writer: DatasetWriter,
+    homes: int,
+    days: int,
+    seed: int,
+    first: pd.Timestamp,
+    clear: npt.NDArray[np.float64],
+    processes: int,
+) -> Iterator[tuple[str, HomeTruth]]:
+    global _HOME_JOB
+    _HOME_JOB = (writer, seed, days, first, clear)
+    try:
+        if processes <= 1 or homes <= 1:
+            yield from map(_write_home, range(homes))
+            return
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            yield from pool.imap(_write_home, range(homes))
+    finally:
+        _HOME_JOB = None
 
 
 def truth_json(truths: dict[str, HomeTruth]) -> str:

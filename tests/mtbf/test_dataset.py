@@ -145,3 +145,12 @@ def test_unknown_gateways_and_an_existing_folder_are_clean_errors(both, tmp_path
         result.stderr == f"error: {dataset}: exists and is not an empty folder (choose a new one)\n"
     )
     assert len(dataset_gateways(dataset)) == 4  # left as it was
+
+
+def test_homes_written_at_once_are_the_same_data(both, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dataset, _, truths = both
+    again = dict(generate(tmp_path / "homes", homes=4, days=9, seed=5, processes=2))
+    assert again == truths
+    for gateway in truths:
+        part = f"gateway={gateway}/part-0.parquet"
+        assert (tmp_path / "homes" / part).read_bytes() == (dataset / part).read_bytes()
