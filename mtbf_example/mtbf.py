@@ -63,16 +63,22 @@ def joined(parts):
     return {name: np.concatenate([part[name] for part in parts]) for name in COLUMNS}
 
 
-def summarise(failing):
-    """One reduction: the MTBF of one kind of failure, with the failures for --verbose."""
-    failures = tuple(
-        Failure(int(minute), float(pcons), float(pbatt), float(pdc), float(soc))
-        for minute, pcons, pbatt, pdc, soc in zip(*(failing[name] for name in COLUMNS), strict=True)
-    )
+def summarise(work):
+    """One reduction: the MTBF of one kind of failure, with its failures when asked
+    (--verbose; a year of a home's failures is thousands of objects, kept until the report)."""
+    failing, verbose = work
+    failures = ()
+    if verbose:
+        failures = tuple(
+            Failure(int(minute), float(pcons), float(pbatt), float(pdc), float(soc))
+            for minute, pcons, pbatt, pdc, soc in zip(
+                *(failing[name] for name in COLUMNS), strict=True
+            )
+        )
     return mtbf(failing["minute"].astype(np.int64)), failures
 
 
-def calculate_mtbf(source, bounds, timezone):
+def calculate_mtbf(source, bounds, timezone, verbose):
     """Outer kernel: one gateway's MTBF for both kinds of failure, from the readings it
     fetches itself (None: no readings in the period)."""
     columns = source.fetch(bounds)
@@ -82,7 +88,7 @@ def calculate_mtbf(source, bounds, timezone):
     battery_rows = joined([battery for battery, _ in detected])
     solar_rows = joined([solar for _, solar in detected])
     (battery, battery_failures), (solar, solar_failures) = bag_of_task(
-        [battery_rows, solar_rows], [summarise, summarise]
+        [(battery_rows, verbose), (solar_rows, verbose)], [summarise, summarise]
     )
     span = (int(columns["minute"][0]), int(columns["minute"][-1]))
     return GatewayResult(source.gateway, battery, solar, battery_failures, solar_failures, span)
@@ -112,7 +118,9 @@ def main(argv):
         sources, bounds = gateway_sources(
             arguments.data, arguments.api, arguments.start, arguments.end, arguments.gateway
         )
-        found = data_parallel_region(sources, calculate_mtbf, bounds, arguments.timezone)
+        found = data_parallel_region(
+            sources, calculate_mtbf, bounds, arguments.timezone, arguments.verbose
+        )
         results = sorted((r for r in found if r is not None), key=lambda r: r.gateway)
         period = bounds.period([r.span for r in results])
     except (MtbfError, OSError) as error:

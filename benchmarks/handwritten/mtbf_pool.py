@@ -17,7 +17,7 @@ from mtbf_example.sources import DatasetGateway, gateway_sources
 
 
 def analyse(source: DatasetGateway):  # type: ignore[no-untyped-def]
-    return calculate_mtbf(source, Bounds(), "UTC")
+    return calculate_mtbf(source, Bounds(), "UTC", False)
 
 
 if __name__ == "__main__":
