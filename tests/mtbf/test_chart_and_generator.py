@@ -93,3 +93,21 @@ def test_generate_command_writes_truth(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     truth = json.loads((tmp_path / "truth.json").read_text())
     assert len(truth) == 2 and all(set(t) == {"battery", "solar"} for t in truth.values())
+
+
+def test_the_docs_figure_14_is_what_the_commands_make(tmp_path: Path) -> None:
+    """docs/mtbf-example.md shows five installations over six months: the JSON there is
+    what the commands it names make, and the chart names the installation the text names."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    data = tmp_path / "fig14"
+    made = run_module(
+        "generate", str(data), "--homes", "5", "--days", "181", "--start", "2017-01-01",
+        "--seed", "14",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    analysed = run_module("analyse", str(data), "--json", str(tmp_path / "report.json"))
+    assert analysed.returncode == 0, analysed.stderr
+    assert (tmp_path / "report.json").read_text() == (docs / "mtbf-figure14.json").read_text()
+    charted = run_module("chart", str(data), "--out", str(tmp_path / "chart.png"))
+    best = json.loads(charted.stdout)["best"]
+    assert f'"best": "{best}"' in (docs / "mtbf-example.md").read_text()
