@@ -114,6 +114,9 @@ def main() -> int:
         }
         cold_first, cold_total, out = timed(scripts["docker"], data, env, folder)
         assert out == reference, "docker output differs from the sequential reference"
+        # the pooled variant's folder differs (its settings): its own image, built untimed
+        _, _, out = timed(scripts["docker-pool"], data, env, folder)
+        assert out == reference, "docker-pool output differs from the sequential reference"
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in scripts}
         for _ in range(options.repeat):  # alternating, so drift hits all alike
             for name, script in scripts.items():
