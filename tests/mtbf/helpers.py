@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HEADER = "gateway,time,pcons,pbatt,pdc,soc\n"
@@ -30,3 +34,38 @@ def run_module(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
         timeout=300,
         check=False,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(data: Path) -> Iterator[str]:
+    """`python -m mtbf_example serve DATA` on 127.0.0.1 and a free port, until the block
+    ends: its URL, once it answers."""
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mtbf_example", "serve", str(data), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                httpx.get(f"{url}/api/gateways", timeout=1)
+                break
+            except httpx.HTTPError:
+                failed = process.poll() is not None or time.monotonic() > deadline
+                assert not failed, process.stderr.read() if process.stderr else ""
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mtbf_example.generate import generate
@@ -24,7 +22,7 @@ from tests.helpers import (
     run_script,
 )
 
-from .helpers import run_module
+from .helpers import run_module, serving
 
 FLAGSHIP = ROOT / "mtbf_example" / "mtbf.py"
 ARGUMENT_SETS = [
@@ -52,26 +50,8 @@ def single_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def service(data: Path) -> Iterator[str]:
     """The REST data service over the data set, on 127.0.0.1."""
-    from tests.mtbf.test_rest import free_port
-
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mtbf_example", "serve", str(data), "--port", str(port)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/api/gateways", timeout=1)
-            break
-        except httpx.HTTPError:
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with serving(data) as url:
+        yield url
 
 
 def test_every_source_gives_the_same_report(data: Path, single_file: Path, service: str) -> None:

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .helpers import BATTERY_FAILS, DEAD_NOON, FINE, row, run_module, write_csv
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from .helpers import (
+    BATTERY_FAILS,
+    DEAD_NOON,
+    FINE,
+    free_port,
+    row,
+    run_module,
+    serving,
+    write_csv,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +29,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         time_ = f"2017-06-04T{minute // 60:02d}:{minute % 60:02d}:00Z"
         rows.append(row("G1", time_, BATTERY_FAILS if minute % 37 == 0 else FINE))
     data = write_csv(folder / "data.csv", rows)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mtbf_example", "serve", str(data), "--port", str(port)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/api/gateways", timeout=1)
-            break
-        except httpx.HTTPError:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            time.sleep(0.2)
-    yield url, data
-    process.terminate()
-    process.wait(timeout=10)
+    with serving(data) as url:
+        yield url, data
 
 
 def test_api_shape(service: tuple[str, Path]) -> None:
