@@ -145,7 +145,8 @@ def read_gateway(
             for name in (*FIELDS, "row", "file")
         }
     )
-    if bool(np.all(np.diff(columns["minute"]) > 0)):  # time order, no minute twice: as written
+    minutes = columns["minute"]
+    if bool(np.all(minutes[1:] > minutes[:-1])):  # time order, no minute twice: as written
         return columns if rows else {name: columns[name] for name in FIELDS}
     if "row" not in columns:  # out of order: read again with the rows, to name any duplicate
         columns = read_gateway(path, gateway, first, last, rows=True)
@@ -223,9 +224,12 @@ def _read_file(
     columns: Columns = {"minute": minutes}
     for measure in MEASURES:
         values = table.column(measure).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-        bad = np.isnan(values)
-        if bad.any():
-            raise DataError(shown, f"missing value in column {measure}", row=row(_first_true(bad)))
+        if np.isnan(np.sum(values)):  # one pass, no mask: a NaN (or inf - inf) makes it NaN
+            bad = np.isnan(values)
+            if bad.any():
+                raise DataError(
+                    shown, f"missing value in column {measure}", row=row(_first_true(bad))
+                )
         columns[measure] = values
     if rows:
         columns["row"] = np.concatenate(
