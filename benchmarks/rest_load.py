@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,34 +23,13 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from common import ENV
+from common import ENV, ROOT
+
+sys.path.insert(0, str(ROOT))
+
+from tests.mtbf.helpers import serving
 
 PYTHON = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_service(data: Path) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "mtbf_example", "serve", str(data), "--port", str(port)],
-        env=ENV,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(f"{url}/api/gateways", timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the service did not start") from None
-            time.sleep(0.2)
 
 
 def main() -> int:
@@ -80,8 +58,7 @@ def main() -> int:
             check=True,
             env=ENV,
         )
-    process, url = start_service(data)
-    try:
+    with serving(data) as url:  # the tests' helper: on 127.0.0.1, until the block ends
         gateways = httpx.get(f"{url}/api/gateways").json()["gateways"]
         from mtbf_example.analysis import Bounds, Period, parse_moment
         from mtbf_example.service import fetch_gateway, iso_minutes
@@ -149,9 +126,6 @@ def main() -> int:
             f"minutes x 4 sensors, pages of 50,000): {seconds:.2f} s"
         )
         return 1 if errors else 0
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":

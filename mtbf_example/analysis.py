@@ -186,6 +186,15 @@ def sort_readings(frame: pd.DataFrame, readings: Readings) -> pd.DataFrame:
     return frame.iloc[np.lexsort((minutes, codes))]
 
 
+def gateway_columns(frame: pd.DataFrame) -> dict[str, dict[str, npt.NDArray[Any]]]:
+    """Each gateway's readings of a frame grouped by gateway in time order (``sort_readings``)
+    as arrays: ``minute`` and the measures, what one gateway's analysis takes."""
+    return {
+        str(gateway): {name: part[name].to_numpy() for name in ("minute", *MEASURES)}
+        for gateway, part in frame.groupby(GATEWAY, observed=True)
+    }
+
+
 def _grouped_in_time_order(codes: npt.NDArray[np.int8], minutes: npt.NDArray[np.int64]) -> bool:
     """Each gateway's rows contiguous and never going back in time."""
     if len(codes) < 2:

@@ -214,7 +214,11 @@ def _read_file(
     if not pa.types.is_timestamp(time.type):
         raise DataError(shown, f"column {TIME} holds {time.type}, not timestamps")
     if time.null_count:
-        raise DataError(shown, "missing time", row=row(_first(pc.is_null(time))))
+        raise DataError(
+            shown,
+            "missing time",
+            row=row(_first_true(pc.is_null(time).to_numpy(zero_copy_only=False))),
+        )
     ticks = time.cast(pa.int64()).to_numpy()  # in the column's own unit: no conversion pass
     per_minute = NANOSECONDS_PER_MINUTE // _NANOSECONDS[time.type.unit]
     minutes = ticks // per_minute
@@ -251,7 +255,3 @@ def _read_file(
 
 def _first_true(mask: npt.NDArray[np.bool_]) -> int:
     return int(np.flatnonzero(mask)[0])
-
-
-def _first(mask: Any) -> int:
-    return int(np.flatnonzero(mask.to_numpy(zero_copy_only=False))[0])

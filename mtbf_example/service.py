@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .analysis import Bounds, bounds, parse_moment, sort_readings
+from .analysis import Bounds, bounds, gateway_columns, parse_moment, sort_readings
 from .data import Readings, load_readings
 from .errors import MtbfError
 from .schema import GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE
@@ -57,11 +57,7 @@ class _Store:
             self.names = dataset_gateways(self.dataset)
             return
         readings = load_readings(data)
-        frame = sort_readings(readings.frame, readings)
-        for gateway, part in frame.groupby(GATEWAY, observed=True):
-            self.loaded[str(gateway)] = {
-                name: part[name].to_numpy() for name in ("minute", *MEASURES)
-            }
+        self.loaded = gateway_columns(sort_readings(readings.frame, readings))
         self.names = sorted(self.loaded)
 
     def columns(self, gateway: str) -> Columns:

@@ -26,7 +26,15 @@ from typing import Any, Protocol
 
 import numpy.typing as npt
 
-from .analysis import Bounds, Period, bounds, parse_moment, select, sort_readings
+from .analysis import (
+    Bounds,
+    Period,
+    bounds,
+    gateway_columns,
+    parse_moment,
+    select,
+    sort_readings,
+)
 from .errors import MtbfError
 
 Columns = dict[str, npt.NDArray[Any]]
@@ -125,7 +133,6 @@ def _loaded(
     data: Path, start: str | None, end: str | None, gateways: list[str] | None
 ) -> tuple[list[GatewaySource], Period]:
     from .data import load_readings
-    from .schema import GATEWAY, MEASURES
 
     readings = load_readings(data)
     first = parse_moment(start, "--start") if start else None
@@ -133,7 +140,6 @@ def _loaded(
     frame, period = select(readings, first, last, gateways)
     frame = sort_readings(frame, readings)
     sources: list[GatewaySource] = [
-        LoadedGateway(str(gateway), {name: part[name].to_numpy() for name in ("minute", *MEASURES)})
-        for gateway, part in frame.groupby(GATEWAY, observed=True)
+        LoadedGateway(gateway, columns) for gateway, columns in gateway_columns(frame).items()
     ]
     return sources, period
