@@ -219,7 +219,7 @@ def _read_file(
             "missing time",
             row=row(_first_true(pc.is_null(time).to_numpy(zero_copy_only=False))),
         )
-    ticks = time.cast(pa.int64()).to_numpy()  # in the column's own unit: no conversion pass
+    ticks = _numbers(time.cast(pa.int64()), np.int64)  # the column's own unit: no conversion
     per_minute = NANOSECONDS_PER_MINUTE // _NANOSECONDS[time.type.unit]
     minutes = ticks // per_minute
     off = minutes * per_minute != ticks
@@ -227,7 +227,15 @@ def _read_file(
         raise DataError(shown, "time is not on a whole minute", row=row(_first_true(off)))
     columns: Columns = {"minute": minutes}
     for measure in MEASURES:
-        values = table.column(measure).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        column = table.column(measure)
+        if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+            raise DataError(shown, f"column {measure} holds {column.type}, not numbers")
+        if column.null_count:
+            missing_at = pc.is_null(column).to_numpy(zero_copy_only=False)
+            raise DataError(
+                shown, f"missing value in column {measure}", row=row(_first_true(missing_at))
+            )
+        values = _numbers(column.cast(pa.float64()), np.float64)
         if np.isnan(np.sum(values)):  # one pass, no mask: a NaN (or inf - inf) makes it NaN
             bad = np.isnan(values)
             if bad.any():
@@ -251,6 +259,21 @@ def _read_file(
             keep &= minutes <= last
         columns = {name: values[keep] for name, values in columns.items()}
     return columns
+
+
+def _numbers(column: Any, dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """A null-free fixed-width column's values as one array, read from its buffers (a view
+    when it is one chunk): pyarrow's own ``to_numpy`` imports pandas, which costs each worker
+    that reads a gateway 0.2 s and about 60 MB."""
+    size = np.dtype(dtype).itemsize
+    parts = [
+        np.frombuffer(chunk.buffers()[1], dtype, len(chunk), chunk.offset * size)
+        for chunk in column.chunks
+        if len(chunk)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.empty(0, dtype)
 
 
 def _first_true(mask: npt.NDArray[np.bool_]) -> int:

@@ -3,6 +3,8 @@ report as a single file, and bad data named by file and row."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +124,15 @@ def test_bad_readings_are_named_by_file_and_row(both, tmp_path: Path) -> None:  
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"error: {file}:12001: missing value in column soc\n"
 
+    def text_pdc(table: pa.Table) -> pa.Table:
+        pdc = table.column("pdc").cast(pa.string())
+        return table.set_column(table.schema.get_field_index("pdc"), "pdc", pdc)
+
+    file = _copy_with(dataset, tmp_path / "text", gateway, text_pdc)
+    result = run_module("analyse", str(tmp_path / "text"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"error: {file}: column pdc holds string, not numbers\n"
+
     def repeated_minute(table: pa.Table) -> pa.Table:
         return pa.concat_tables([table, table.slice(500, 1)])
 
@@ -154,3 +165,20 @@ def test_homes_written_at_once_are_the_same_data(both, tmp_path: Path) -> None: 
     for gateway in truths:
         part = f"gateway={gateway}/part-0.parquet"
         assert (tmp_path / "homes" / part).read_bytes() == (dataset / part).read_bytes()
+
+
+def test_a_workers_read_does_not_import_pandas(both) -> None:  # type: ignore[no-untyped-def]
+    """Every worker of the compiled flagship reads its gateway: pandas would cost each one
+    0.2 s and about 60 MB (pyarrow's ``to_numpy`` imports it), so the read avoids it."""
+    dataset, _, truths = both
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mtbf_example.dataset import read_gateway\n"
+        f"columns = read_gateway(Path({str(dataset)!r}), {sorted(truths)[0]!r}, None, None)\n"
+        "assert len(columns['minute']) == 9 * 1440, len(columns['minute'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pandas'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
