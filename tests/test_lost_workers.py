@@ -321,7 +321,7 @@ def test_a_real_hadoop_is_given_the_attempts(hadoop_home: dict[str, str], tmp_pa
         "print(data_parallel_region(list(range(10)), double))\n"
     )
     out = compile_into(program, tmp_path / "out", target="hadoop", model=load_model(model_file))
-    got = run_script(out / "Main.py", env=hadoop_home, timeout=300)
+    got = run_script(out / "Main.py", env=hadoop_home, timeout=300, cwd=tmp_path)
     assert got.returncode == 0, got.stderr[-3000:]
     assert got.stdout == f"{[2 * x for x in range(10)]}\n"
     launched = next(line for line in got.stderr.splitlines() if " jar " in line)

@@ -192,3 +192,21 @@ def test_a_connection_dropped_mid_answer_is_a_clean_error(tmp_path: Path) -> Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_times_in_any_iso_form_are_the_same_minutes() -> None:
+    """The service's own form is parsed by numpy, any other ISO-8601 form (an offset, a
+    fraction of a second) by pandas; both give the same minutes, and a time off a whole
+    minute is refused by name."""
+    from mtbf_example.errors import MtbfError
+    from mtbf_example.service import _minutes
+
+    own = _minutes(["2017-06-01T00:00:00Z", "2017-06-01T00:01:00Z"], "here")
+    other = _minutes(["2017-06-01T02:00:00+02:00", "2017-06-01T00:01:00.000Z"], "here")
+    assert own.tolist() == other.tolist() == [24937920, 24937921]
+    with pytest.raises(MtbfError, match="here: a reading's time is not on a whole minute"):
+        _minutes(["2017-06-01T00:00:30Z"], "here")
+    with pytest.raises(MtbfError, match="here: a reading's time is not on a whole minute"):
+        _minutes(["2017-06-01T00:00:00.5+00:00"], "here")
+    with pytest.raises(MtbfError, match="here: readings not in time order"):
+        _minutes(["2017-06-01T00:01:00Z", "2017-06-01T00:00:00Z"], "here")
