@@ -139,9 +139,8 @@ def create_app(data: Path) -> Any:
         first = int(np.searchsorted(minutes, start)) if start is not None else 0
         last = int(np.searchsorted(minutes, end, side="right")) if end is not None else len(minutes)
         stop = min(last, first + limit)
-        readings = list(
-            zip(iso_minutes(minutes[first:stop]), columns[measure][first:stop].tolist(), strict=True)
-        )
+        times = iso_minutes(minutes[first:stop])
+        readings = list(zip(times, columns[measure][first:stop].tolist(), strict=True))
         following = None
         if stop < last:
             query = {"start": iso_minutes(minutes[stop : stop + 1])[0], "limit": str(limit)}
