@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the engine tests start by themselves, when missing: the Docker engine, debootstrap
 # (the tests' base image: no registry is reachable), Redis, docker-compose (to check the
-# generated compose file) and Chromium (the web compiler's page tests, through Playwright).
+# generated compose file), Chromium (the web compiler's page tests, through Playwright) and
+# bubblewrap (the sandbox every run of the web compiler's --allow-run goes into).
 # Debian packages; needs root. The tests start and stop them by pid.
 set -euo pipefail
 wanted=()
@@ -10,6 +11,7 @@ command -v debootstrap > /dev/null || wanted+=(debootstrap)
 command -v redis-server > /dev/null || wanted+=(redis-server)
 command -v docker-compose > /dev/null || wanted+=(docker-compose)
 command -v chromium > /dev/null || wanted+=(chromium)
+command -v bwrap > /dev/null || wanted+=(bubblewrap)
 if [ ${#wanted[@]} -eq 0 ]; then
   exit 0
 fi

@@ -4,13 +4,16 @@ compile, errors with their line, zip, run with its limits, bad input."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from toreador.compiler.web.app import Settings, create_app
-from toreador.compiler.web.sandbox import Limits
+from toreador.compiler.web.sandbox import Limits, Sandbox, find_sandbox
 from toreador.compiler.web.service import RequestError, safe_member
 
 from .helpers import EXAMPLES, run_cli
@@ -27,10 +30,18 @@ def client() -> TestClient:
     return TestClient(create_app(Settings()))
 
 
-@pytest.fixture(scope="module")
-def runner() -> TestClient:
-    limits = Limits(seconds=3.0, memory_bytes=512 * 1024 * 1024)
-    return TestClient(create_app(Settings(allow_run=True, limits=limits)))
+LIMITS = Limits(seconds=3.0, memory_bytes=512 * 1024 * 1024)
+
+
+@pytest.fixture(scope="module", params=["bubblewrap", "no sandbox"])
+def runner(request: pytest.FixtureRequest) -> TestClient:
+    """Runs in the sandbox, and without one (--unsafe-no-sandbox): the same answers."""
+    sandbox: Sandbox | None = Sandbox(None)
+    if request.param == "bubblewrap":
+        sandbox, why_not = find_sandbox()
+        if sandbox is None:
+            pytest.skip(why_not)
+    return TestClient(create_app(Settings(allow_run=True, limits=LIMITS, sandbox=sandbox)))
 
 
 def test_the_page_offers_every_pattern_and_platform(client: TestClient) -> None:
@@ -165,6 +176,8 @@ def test_a_run_shows_both_outputs_and_the_verdict(runner: TestClient) -> None:
     data = answer.json()
     assert data["equal"] is True and data["report"] == "equal"
     assert data["reference"]["stdout"] == data["generated"]["stdout"] != ""
+    assert data["reference"]["verdict"] == data["generated"]["verdict"] == "ok"
+    assert data["target"] == "local" and data["pattern"] == "producer-consumer"
 
 
 def test_arguments_reach_both_programs(runner: TestClient) -> None:
@@ -182,7 +195,7 @@ def test_an_endless_loop_is_stopped_by_the_time_limit(runner: TestClient) -> Non
     answer = runner.post("/api/run", json={"source": source})
     data = answer.json()
     for side in ("reference", "generated"):
-        assert data[side]["timed_out"] is True
+        assert data[side]["timed_out"] is True and data[side]["verdict"] == "time limit"
         assert 2.9 < data[side]["seconds"] < 8
     assert data["equal"] is False
 
@@ -193,13 +206,35 @@ def test_a_runaway_allocation_meets_the_memory_limit(runner: TestClient) -> None
     assert data["reference"]["returncode"] == 1
     assert "MemoryError" in data["reference"]["stderr"]
     assert data["reference"]["stdout"] == ""
+    assert data["reference"]["verdict"] == "memory limit"
 
 
-def test_serve_refuses_runs_on_a_public_address() -> None:
-    got = run_cli("serve", "--host", "0.0.0.0", "--allow-run")
+def test_serve_refuses_unsandboxed_runs_on_a_public_address() -> None:
+    got = run_cli("serve", "--host", "0.0.0.0", "--allow-run", "--unsafe-no-sandbox")
     assert got.returncode == 2
-    assert "--allow-run only on a loopback address" in got.stderr
+    assert "--allow-run without a sandbox only on a loopback address (not 0.0.0.0)" in got.stderr
     assert "Traceback" not in got.stderr
+
+
+def test_serve_refuses_runs_when_no_sandbox_can_start(tmp_path: Path) -> None:
+    """A machine without bubblewrap (here: a PATH without it): a clear refusal that says
+    what to install and what the unsafe switch is."""
+    import os
+
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    env = {**os.environ, "PATH": str(tools)}
+    command = [sys.executable, "-c", "from toreador.compiler.cli import main; main()"]
+    got = subprocess.run(
+        [*command, "serve", "--allow-run"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert got.returncode == 2, got.stderr
+    assert got.stderr == (
+        "toreador-compile serve: error: --allow-run needs a sandbox and there is none: "
+        "bubblewrap is not installed (Debian: apt-get install bubblewrap); "
+        "--unsafe-no-sandbox runs without one, on loopback only\n"
+    )
 
 
 def test_a_compiler_bug_is_a_json_500_not_a_bare_page(monkeypatch: pytest.MonkeyPatch) -> None:

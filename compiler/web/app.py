@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import sys
-import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from toreador import __version__
 
-from .sandbox import Limits
+from .runs import QueueFull, RunQueue
+from .sandbox import Limits, Sandbox
 from .service import (
     PATTERN_CHOICES,
     TARGET_CHOICES,
@@ -37,11 +39,20 @@ from .service import (
 MAX_BODY_BYTES = 512 * 1024  # a pasted program and a model; larger bodies get 413
 
 
+NO_SANDBOX = Sandbox(None)
+
+
 @dataclass(frozen=True)
 class Settings:
+    """``allow_run``: the only switch that lets code run, each run in ``sandbox`` (the CLI
+    refuses to run without one unless told --unsafe-no-sandbox), ``run_slots`` at once."""
+
     allow_run: bool = False
     limits: Limits = field(default_factory=Limits)
     max_body_bytes: int = MAX_BODY_BYTES
+    sandbox: Sandbox = NO_SANDBOX
+    run_slots: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
+    queue_capacity: int = 100
 
 
 class BodyLimit:
@@ -113,9 +124,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         allow_run=settings.allow_run,
         seconds=settings.limits.seconds,
         memory_mb=settings.limits.memory_bytes // (1024 * 1024),
+        sandbox=settings.sandbox.description,
         code_css=stylesheet(),
     )
-    running = threading.Semaphore(1)  # one run at a time: runs are the expensive requests
+    queue = RunQueue(settings.run_slots, settings.queue_capacity) if settings.allow_run else None
 
     async def body(request: Request) -> Any:
         try:
@@ -149,26 +161,48 @@ def create_app(settings: Settings | None = None) -> Starlette:
             data, media_type="application/zip", headers={"content-disposition": disposition}
         )
 
-    async def api_run(request: Request) -> JSONResponse:
-        if not settings.allow_run:
-            return JSONResponse(
-                {"error": "running code is off on this server (start it with --allow-run)"},
-                status_code=403,
-            )
+    async def queued_run(request: Request) -> tuple[str | None, JSONResponse | None]:
+        """Queue the run a request asks for: its id, or the refusal to send instead."""
+        if queue is None:
+            refusal = {"error": "running code is off on this server (start it with --allow-run)"}
+            return None, JSONResponse(refusal, status_code=403)
         try:
             payload = await body(request)
             compile_request = parse_request(payload)
             arguments = parse_arguments(payload)
         except RequestError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        if not running.acquire(blocking=False):
-            return JSONResponse({"error": "another run is in progress; try again"}, 429)
+            return None, JSONResponse({"error": str(error)}, status_code=400)
+
+        def job(slot: int) -> dict[str, Any]:
+            return run_response(compile_request, arguments, settings.limits, settings.sandbox, slot)
+
         try:
-            answer = await run_in_threadpool(
-                run_response, compile_request, arguments, settings.limits
-            )
-        finally:
-            running.release()
+            return queue.submit(job), None
+        except QueueFull as error:
+            return None, JSONResponse({"error": str(error)}, status_code=429)
+
+    async def api_runs(request: Request) -> JSONResponse:
+        """Queue a run; answered at once with its id and place in the queue (the page then
+        asks ``GET /api/runs/{id}`` until it is done)."""
+        key, refusal = await queued_run(request)
+        if refusal is not None or queue is None or key is None:
+            return refusal or JSONResponse({"error": "no run"}, status_code=500)
+        return JSONResponse(queue.status(key), status_code=202)
+
+    async def api_run_status(request: Request) -> JSONResponse:
+        found = queue.status(request.path_params["key"]) if queue is not None else None
+        if found is None:
+            return JSONResponse({"error": "no such run (finished runs are kept 10 minutes)"}, 404)
+        return JSONResponse(found)
+
+    async def api_run(request: Request) -> JSONResponse:
+        """Queue a run and answer when it is done (for scripts; the page uses /api/runs)."""
+        key, refusal = await queued_run(request)
+        if refusal is not None or queue is None or key is None:
+            return refusal or JSONResponse({"error": "no run"}, status_code=500)
+        while (found := queue.status(key)) is not None and found["state"] != "done":
+            await asyncio.sleep(0.05)  # no thread waits: compiles keep every thread
+        answer = found["result"] if found is not None else {"ok": False, "error": "run lost"}
         return JSONResponse(answer, status_code=200 if answer["ok"] else 422)
 
     async def api_info(request: Request) -> JSONResponse:
@@ -178,9 +212,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "patterns": list(PATTERN_CHOICES),
                 "targets": list(TARGET_CHOICES),
                 "run": settings.allow_run,
+                "sandbox": settings.sandbox.description if settings.allow_run else None,
+                "run_slots": settings.run_slots if settings.allow_run else 0,
                 "limits": {
                     "seconds": settings.limits.seconds,
                     "memory_bytes": settings.limits.memory_bytes,
+                    "output_bytes": settings.limits.output_bytes,
+                    "processes": settings.limits.processes,
+                    "folder_bytes": settings.limits.folder_bytes,
                     "body_bytes": settings.max_body_bytes,
                 },
             }
@@ -203,6 +242,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/api/compile", api_compile, methods=["POST"]),
             Route("/api/zip", api_zip, methods=["POST"]),
             Route("/api/run", api_run, methods=["POST"]),
+            Route("/api/runs", api_runs, methods=["POST"]),
+            Route("/api/runs/{key}", api_run_status),
         ],
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

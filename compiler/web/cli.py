@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .sandbox import Limits
+from .sandbox import Limits, Sandbox, find_sandbox
 
 serve_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 MEMORY = re.compile(r"^([1-9][0-9]*)([mg])$", re.IGNORECASE)
@@ -30,7 +30,16 @@ def serve(
     allow_run: Annotated[
         bool,
         typer.Option(
-            "--allow-run", help="Let the page run pasted code (subprocess, time and memory limits)."
+            "--allow-run",
+            help="Let the page run pasted code, each run in a bubblewrap sandbox with limits.",
+        ),
+    ] = False,
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-no-sandbox",
+            help="With --allow-run, on loopback only: run without a sandbox (limits only): "
+            "for a machine without bubblewrap, and code you trust.",
         ),
     ] = False,
     run_seconds: Annotated[float, typer.Option(help="With --allow-run: seconds per run.")] = 10.0,
@@ -45,24 +54,32 @@ def serve(
 
     found = MEMORY.match(run_memory)
     if found is None:
-        typer.echo(
-            f"toreador-compile serve: error: --run-memory {run_memory!r}: use 512m or 2g", err=True
-        )
-        raise typer.Exit(2)
+        _fail(f"--run-memory {run_memory!r}: use 512m or 2g")
+        return
     memory = int(found[1]) * 1024 ** (2 if found[2].lower() == "m" else 3)
-    if allow_run and not _loopback(host):
-        typer.echo(
-            "toreador-compile serve: error: --allow-run only on a loopback address "
-            f"(not {host}): it runs whatever is pasted",
-            err=True,
-        )
-        raise typer.Exit(2)
     if run_seconds <= 0:
-        typer.echo("toreador-compile serve: error: --run-seconds must be positive", err=True)
-        raise typer.Exit(2)
+        _fail("--run-seconds must be positive")
+    sandbox = Sandbox(None)
+    if allow_run and unsafe_no_sandbox and not _loopback(host):
+        _fail(f"--allow-run without a sandbox only on a loopback address (not {host})")
+    if allow_run and not unsafe_no_sandbox:
+        found_sandbox, why_not = find_sandbox()
+        if found_sandbox is None:
+            _fail(
+                f"--allow-run needs a sandbox and there is none: {why_not}; "
+                "--unsafe-no-sandbox runs without one, on loopback only"
+            )
+        sandbox = found_sandbox or sandbox
     settings = Settings(
-        allow_run=allow_run, limits=Limits(seconds=run_seconds, memory_bytes=memory)
+        allow_run=allow_run,
+        limits=Limits(seconds=run_seconds, memory_bytes=memory),
+        sandbox=sandbox,
     )
-    mode = "runs allowed" if allow_run else "compile only"
+    mode = f"runs allowed, {sandbox.description}" if allow_run else "compile only"
     typer.echo(f"toreador: web compiler on http://{host}:{port}/ ({mode})", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"toreador-compile serve: error: {message}", err=True)
+    raise typer.Exit(2)

@@ -26,7 +26,7 @@ from ..pipeline import compile_source, write_output
 from ..registry import ALL_PATTERNS, TARGETS
 from ..source import read_source
 from ..verify import RunResult, Verdict
-from .sandbox import Limits, SandboxResult, run_limited
+from .sandbox import Limits, Sandbox, SandboxResult, run_limited
 
 PATTERN_CHOICES = ("auto", *ALL_PATTERNS)
 TARGET_CHOICES = tuple(TARGETS)
@@ -209,12 +209,16 @@ def result_json(result: SandboxResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "timed_out": result.timed_out,
         "truncated": result.truncated,
+        "verdict": result.verdict,
     }
 
 
-def run_response(request: CompileRequest, arguments: list[str], limits: Limits) -> dict[str, Any]:
-    """Compile for the local target and run Main.py beside the sequential reference (the
-    verify mode), each in a temporary folder under the limits."""
+def run_response(
+    request: CompileRequest, arguments: list[str], limits: Limits, sandbox: Sandbox, slot: int
+) -> dict[str, Any]:
+    """Compile for the local target (whatever target the page shows: the other engines are
+    not run here) and run Main.py beside the sequential reference (the verify mode), each in
+    its own sandbox under the limits, as run slot ``slot``."""
     local = CompileRequest(request.source, request.filename, request.pattern, "local", "")
     compiled = compile_files(local)
     if not compiled.ok:
@@ -227,14 +231,17 @@ def run_response(request: CompileRequest, arguments: list[str], limits: Limits) 
             target = out / safe_member("", name)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        reference = run_limited(work / request.filename, arguments, work, limits)
-        generated = run_limited(out / "Main.py", arguments, work, limits)
+        reference = run_limited([request.filename, *arguments], work, limits, sandbox, slot)
+        main = f"{compiled.folder_name}/Main.py"
+        generated = run_limited([main, *arguments], work, limits, sandbox, slot)
     verdict = Verdict(
         RunResult(reference.stdout, reference.stderr, reference.returncode),
         RunResult(generated.stdout, generated.stderr, generated.returncode),
     )
     return {
         "ok": True,
+        "target": "local",
+        "pattern": request.pattern,
         "reference": result_json(reference),
         "generated": result_json(generated),
         "equal": verdict.equal and not reference.timed_out and not generated.timed_out,
