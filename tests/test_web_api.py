@@ -249,3 +249,47 @@ def test_a_compiler_bug_is_a_json_500_not_a_bare_page(monkeypatch: pytest.Monkey
     answer = client.post("/api/compile", json={"source": PROGRAM})
     assert answer.status_code == 500
     assert "a bug in toreador: RuntimeError('boom')" in answer.json()["error"]
+
+
+def test_runs_wait_in_a_queue_with_their_place_and_compiles_do_not_wait() -> None:
+    """One run slot, three runs: each is answered at once with its place; the queue moves
+    up as runs finish; a compile is answered while runs still wait; all three finish."""
+    import time
+
+    settings = Settings(allow_run=True, limits=LIMITS, sandbox=Sandbox(None), run_slots=1)
+    queue_client = TestClient(create_app(settings))
+    source = "import time\nimport toreador\ntime.sleep(0.5)\nprint('done')\n"
+    keys = []
+    for _ in range(3):
+        answer = queue_client.post("/api/runs", json={"source": source})
+        assert answer.status_code == 202, answer.text
+        keys.append(answer.json()["id"])
+    third = queue_client.get(f"/api/runs/{keys[2]}").json()
+    assert third["state"] == "queued" and third["position"] in (1, 2)
+    compiled = queue_client.post("/api/compile", json={"source": PROGRAM})
+    assert compiled.status_code == 200
+    assert queue_client.get(f"/api/runs/{keys[2]}").json()["state"] == "queued"
+    places = [third["position"]]
+    deadline = time.monotonic() + 60
+    while (status := queue_client.get(f"/api/runs/{keys[2]}").json())["state"] != "done":
+        assert time.monotonic() < deadline
+        if status["state"] == "queued":
+            places.append(status["position"])
+        time.sleep(0.05)
+    assert places == sorted(places, reverse=True) and places[-1] == 1
+    for key in keys:
+        result = queue_client.get(f"/api/runs/{key}").json()["result"]
+        assert result["equal"] is True and result["reference"]["stdout"] == "done\n"
+    assert queue_client.get("/api/runs/r999").status_code == 404
+
+
+def test_a_full_queue_refuses_with_429() -> None:
+    settings = Settings(
+        allow_run=True, limits=LIMITS, sandbox=Sandbox(None), run_slots=1, queue_capacity=1
+    )
+    queue_client = TestClient(create_app(settings))
+    source = "import time\nfrom toreador import data_parallel_region\ntime.sleep(1)\n"
+    answers = [queue_client.post("/api/runs", json={"source": source}) for _ in range(3)]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(refused) >= 1  # one runs, one waits: at most two are taken
+    assert "runs are waiting; try again later" in refused[0].json()["error"]

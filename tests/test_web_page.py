@@ -100,3 +100,47 @@ def test_an_uploaded_file_with_an_error_shows_the_line(
     )
     assert page.locator("#download").is_disabled()
     page.close()
+
+
+SLOW = "import time\nfrom toreador import data_parallel_region\ntime.sleep(3)\nprint('slept')\n"
+
+
+def test_a_run_waits_in_the_queue_showing_its_place(server: str, browser: Any) -> None:
+    """Two slow runs fill the server's slots (one per core); a third page shows its place in
+    the queue, then its result."""
+    pages = [browser.new_page() for _ in range(3)]
+    for page in pages:
+        page.goto(server)
+        page.fill("#source", SLOW)
+    assert "bubblewrap" in pages[0].inner_text("#sandbox")
+    slots = len(os.sched_getaffinity(0))
+    for page in pages[:slots]:
+        page.click("#run")
+        page.wait_for_function("document.getElementById('verdict').textContent === 'running…'")
+    pages[-1].click("#run")
+    pages[-1].wait_for_function(
+        "document.getElementById('verdict').textContent === 'queued: position 1'"
+    )
+    for page in pages:
+        page.wait_for_selector("#verdict.equal, #verdict.differ", timeout=90_000)
+        assert page.inner_text("#verdict").startswith("equal")
+        assert page.inner_text("#reference-out").strip() == "slept"
+        page.close()
+
+
+def test_an_attack_gets_its_verdict_and_another_target_is_said_to_run_locally(
+    server: str, browser: Any
+) -> None:
+    page = browser.new_page()
+    page.goto(server)
+    assert page.locator("#run-target").is_hidden()
+    page.select_option("#target", "spark")
+    note = page.inner_text("#run-target")
+    assert "local engine with the same pattern" in note and "spark target" in note
+    flood = "from toreador import data_parallel_region\nwhile True:\n    print('x' * 1000)\n"
+    page.fill("#source", flood)
+    page.click("#run")
+    page.wait_for_selector("#verdict.equal, #verdict.differ", timeout=60_000)
+    for side in ("reference", "generated"):
+        assert page.inner_text(f"#{side}-status").startswith("output cut: exit -9")
+    page.close()

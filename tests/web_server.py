@@ -20,11 +20,20 @@ def free_port() -> int:
 @contextlib.contextmanager
 def web_compiler(*options: str) -> Iterator[str]:
     """The server's URL while it runs; ``options`` go to `toreador-compile serve`."""
+    with web_compiler_process(*options) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def web_compiler_process(
+    *options: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The server's URL and its process while it runs (in ``env``, if given)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", "from toreador.compiler.cli import main; main()", "serve",
          "--port", str(port), *options],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -38,7 +47,7 @@ def web_compiler(*options: str) -> Iterator[str]:
                     _, error = process.communicate()
                     raise RuntimeError(f"the web compiler did not start: {error!r}") from None
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process
     finally:
         process.terminate()
         process.wait(timeout=20)

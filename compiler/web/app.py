@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         seconds=settings.limits.seconds,
         memory_mb=settings.limits.memory_bytes // (1024 * 1024),
         sandbox=settings.sandbox.description,
+        sandboxed=settings.sandbox.bwrap is not None,
         code_css=stylesheet(),
     )
     queue = RunQueue(settings.run_slots, settings.queue_capacity) if settings.allow_run else None
