@@ -293,3 +293,25 @@ def test_a_full_queue_refuses_with_429() -> None:
     refused = [a for a in answers if a.status_code == 429]
     assert len(refused) >= 1  # one runs, one waits: at most two are taken
     assert "runs are waiting; try again later" in refused[0].json()["error"]
+
+
+def test_a_repeated_compile_is_answered_from_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same request twice compiles once (a team on one example, a zip after a compile);
+    a changed program compiles again."""
+    from toreador.compiler.web import app as web_app
+
+    calls = []
+    real = web_app.compile_response
+
+    def counted(request: object) -> object:
+        calls.append(request)
+        return real(request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(web_app, "compile_response", counted)
+    counted.__name__ = "compile_response"
+    client = TestClient(create_app(Settings()))
+    first = client.post("/api/compile", json={"source": PROGRAM}).json()
+    again = client.post("/api/compile", json={"source": PROGRAM}).json()
+    assert first == again and len(calls) == 1
+    client.post("/api/compile", json={"source": PROGRAM + "print('more')\n"})
+    assert len(calls) == 2

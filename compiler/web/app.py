@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import traceback
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from starlette.applications import Starlette
@@ -36,6 +41,8 @@ from .service import (
     zip_bytes,
 )
 
+T = TypeVar("T", bound=Hashable)
+R = TypeVar("R")
 MAX_BODY_BYTES = 512 * 1024  # a pasted program and a model; larger bodies get 413
 
 
@@ -53,6 +60,7 @@ class Settings:
     sandbox: Sandbox = NO_SANDBOX
     run_slots: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
     queue_capacity: int = 100
+    compile_processes: int = 0  # 0: compile in the server's threads (one core, by the GIL)
 
 
 class BodyLimit:
@@ -105,6 +113,40 @@ class _TooLarge(Exception):
     pass
 
 
+class CompilePool:
+    """Where compiles run: ``processes`` worker processes (the machine's cores: a compile is
+    CPU-bound Python, and threads would share one core), or the server's threads (0). The
+    last ``remembered`` answers are kept by request: a team compiling the same program (or
+    a page asking for the zip of what it just compiled) is answered without compiling."""
+
+    def __init__(self, processes: int, remembered: int = 64) -> None:
+        self.processes, self.remembered = processes, remembered
+        self.pool: ProcessPoolExecutor | None = None
+        self.answers: OrderedDict[tuple[str, Hashable], Any] = OrderedDict()
+
+    async def call(self, function: Callable[[T], R], argument: T) -> R:
+        key = (function.__name__, argument)
+        if key in self.answers:
+            self.answers.move_to_end(key)
+            answer: R = self.answers[key]
+            return answer
+        if self.processes == 0:
+            answer = await run_in_threadpool(function, argument)
+        else:
+            if self.pool is None:  # spawned, not forked: the server has threads
+                self.pool = ProcessPoolExecutor(self.processes, get_context("spawn"))
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(self.pool, function, argument)
+        self.answers[key] = answer
+        while len(self.answers) > self.remembered:
+            self.answers.popitem(last=False)
+        return answer
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
 def _page_template() -> jinja2.Template:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -129,6 +171,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         code_css=stylesheet(),
     )
     queue = RunQueue(settings.run_slots, settings.queue_capacity) if settings.allow_run else None
+    compilers = CompilePool(settings.compile_processes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        compilers.close()
+        if queue is not None:
+            queue.close()
 
     async def body(request: Request) -> Any:
         try:
@@ -144,13 +194,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             compile_request = parse_request(await body(request))
         except RequestError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
-        answer = await run_in_threadpool(compile_response, compile_request)
+        answer = await compilers.call(compile_response, compile_request)
         return JSONResponse(answer, status_code=200 if answer["ok"] else 422)
 
     async def api_zip(request: Request) -> Response:
         try:
             compile_request = parse_request(await body(request))
-            compiled = await run_in_threadpool(compile_files, compile_request)
+            compiled = await compilers.call(compile_files, compile_request)
             if not compiled.ok:
                 errors = [d.render() for d in compiled.diagnostics]
                 return JSONResponse({"error": "compile failed", "diagnostics": errors}, 422)
@@ -236,6 +286,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
 
     app = Starlette(
+        lifespan=lifespan,
         exception_handlers={Exception: internal_error},
         routes=[
             Route("/", index),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from typing import Annotated
 
@@ -74,6 +75,7 @@ def serve(
         allow_run=allow_run,
         limits=Limits(seconds=run_seconds, memory_bytes=memory),
         sandbox=sandbox,
+        compile_processes=len(os.sched_getaffinity(0)),
     )
     mode = f"runs allowed, {sandbox.description}" if allow_run else "compile only"
     typer.echo(f"toreador: web compiler on http://{host}:{port}/ ({mode})", err=True)

@@ -115,6 +115,11 @@ class Sandbox:
             *("--setenv", "HOME", JOB, "--setenv", "TMPDIR", "/tmp"),
             *("--setenv", "PATH", "/usr/bin:/bin", "--setenv", "PYTHONIOENCODING", "utf-8"),
             *("--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "TOREADOR_PROGRESS", "0"),
+            # the private mounts first: a read-only bind below /tmp (a checkout there) goes
+            # on top of the run's /tmp, not under it
+            *("--perms", "1777", "--size", str(limits.folder_bytes), "--tmpfs", "/tmp"),
+            *("--proc", "/proc", "--dev", "/dev"),
+            *("--perms", "1777", "--size", str(limits.folder_bytes), "--tmpfs", "/dev/shm"),
             *("--ro-bind", "/usr", "/usr"),
             *_usr_links(),
             *("--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"),
@@ -122,9 +127,6 @@ class Sandbox:
             *("--ro-bind", str(folder), JOB_SOURCE),
             # 0777: bubblewrap 0.8 cannot chown it; only this run's mount namespace sees it
             *("--perms", "0777", "--size", str(limits.folder_bytes), "--tmpfs", JOB),
-            *("--perms", "1777", "--size", str(limits.folder_bytes), "--tmpfs", "/tmp"),
-            *("--proc", "/proc", "--dev", "/dev"),
-            *("--perms", "1777", "--size", str(limits.folder_bytes), "--tmpfs", "/dev/shm"),
             *("--chdir", JOB, "--"),
             *(SETPRIV, "--reuid", uid, "--regid", uid, "--clear-groups", "--no-new-privs"),
             *("--inh-caps=-all", "--bounding-set=-all"),
@@ -135,6 +137,7 @@ class Sandbox:
 
 
 SETPRIV = "/usr/bin/setpriv"
+MOUNTED = {Path("/"), Path("/tmp"), Path("/dev"), Path("/proc")}  # made before the binds
 
 # Runs first inside the sandbox, as the run's uid: copies the program into the private folder
 # (a sized tmpfs: a disk fill ends there), sets the limits, then becomes the program (exec
@@ -174,7 +177,7 @@ def _read_only(paths: tuple[Path, ...]) -> list[str]:
     made: set[Path] = set()
     for path in paths:
         for parent in reversed(path.parents):
-            if parent != Path("/") and parent not in made and not str(parent).startswith("/usr"):
+            if parent not in made and parent not in MOUNTED and not parent.is_relative_to("/usr"):
                 arguments += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         arguments += ["--ro-bind", str(path), str(path)]

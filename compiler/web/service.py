@@ -4,6 +4,7 @@ and run the local-target program beside its sequential reference."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -118,8 +119,11 @@ def compile_files(request: CompileRequest) -> CompiledFiles:
         return CompiledFiles(folder_name, files, (), tuple(compiled.warnings))
 
 
+@functools.lru_cache(maxsize=128)
 def highlighted(name: str, text: str, lines: tuple[int, ...] = ()) -> str:
-    """The file as highlighted HTML (Pygments); ``lines`` are marked (an error's line)."""
+    """The file as highlighted HTML (Pygments); ``lines`` are marked (an error's line).
+    Kept by content: most of a compile's files (the runtime package) are the same every
+    time, and highlighting them was a third of a compile's time."""
     try:
         lexer = get_lexer_for_filename(PurePosixPath(name).name, stripnl=False)
     except ClassNotFound:
