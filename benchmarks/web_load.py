@@ -24,7 +24,6 @@ import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 from common import ROOT
@@ -85,8 +84,9 @@ def compiles(url: str, users: int, seconds: float, think: float, same: bool) -> 
         f"{users} users compiling {'the same' if same else 'a new'} "
         f"{len(PROGRAM.splitlines())}-line program for {seconds:.0f} s "
         f"(think {think:.0f} s): {len(latencies)} compiles in {elapsed:.1f} s "
-        f"({len(latencies) / elapsed:.1f}/s); latency median {statistics.median(ordered) * 1000:.0f}"
-        f" ms, p95 {p95 * 1000:.0f} ms, slowest {ordered[-1] * 1000:.0f} ms (goal p95 < "
+        f"({len(latencies) / elapsed:.1f}/s); latency median "
+        f"{statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"slowest {ordered[-1] * 1000:.0f} ms (goal p95 < "
         f"{GOAL_P95 * 1000:.0f} ms) {'ok' if p95 < GOAL_P95 else 'OVER'}; errors: {len(errors)}"
     )
     for error in errors[:5]:
