@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -220,23 +221,13 @@ def find_sandbox() -> tuple[Sandbox | None, str]:
         return None, f"{SETPRIV} (util-linux) is missing"
     version = subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False)
     sandbox = Sandbox(bwrap, version.stdout.split()[-1] if version.stdout else "", python_paths())
-    with _TrialFolder() as folder:
+    with tempfile.TemporaryDirectory(prefix="toreador-trial-") as temporary:
+        folder = Path(temporary)
         (folder / "trial.py").write_text("print('ok')\n", encoding="utf-8")
         result = run_limited(["trial.py"], folder, Limits(seconds=30), sandbox, slot=0)
     if result.stdout != "ok\n":
         return None, f"bubblewrap is installed but a trial run failed: {result.stderr.strip()}"
     return sandbox, ""
-
-
-class _TrialFolder:
-    def __enter__(self) -> Path:
-        import tempfile
-
-        self.path = Path(tempfile.mkdtemp(prefix="toreador-trial-"))
-        return self.path
-
-    def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def run_limited(
