@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,3 +95,28 @@ def peak_memory(script: Path, *args: str) -> tuple[int, str]:
     if process.returncode != 0:
         raise SystemExit(f"{script} failed with exit status {process.returncode}")
     return peak, stdout
+
+
+def run_together(target: Callable[[int], None], count: int) -> float:
+    """``count`` threads, each running ``target(n)``, started together; the seconds until the
+    last one ends (the load tests' simulated clients)."""
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
+
+def latency_summary(latencies: list[float]) -> tuple[str, float]:
+    """ "median M ms, p95 P ms, slowest S ms" and the p95 in seconds (NaN if none)."""
+    ordered = sorted(latencies)
+    if not ordered:
+        return "no requests", float("nan")
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    median = statistics.median(ordered)
+    return (
+        f"median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"slowest {ordered[-1] * 1000:.0f} ms"
+    ), p95

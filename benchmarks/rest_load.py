@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from common import ENV, ROOT
+from common import ENV, ROOT, latency_summary, run_together
 
 sys.path.insert(0, str(ROOT))
 
@@ -101,20 +100,12 @@ def main() -> int:
                             latencies.append(time.perf_counter() - began)
                             readings[0] += count
 
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(options.clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        ordered = sorted(latencies)
-        p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan")
+        elapsed = run_together(client, options.clients)
+        latency, _ = latency_summary(latencies)
         print(
             f"{options.clients} concurrent clients, {len(latencies)} requests in {elapsed:.1f} s: "
             f"{len(latencies) / elapsed:.0f} requests/s, {readings[0] / elapsed:,.0f} readings/s; "
-            f"latency median {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"slowest {ordered[-1] * 1000:.0f} ms; errors: {len(errors)}"
+            f"latency {latency}; errors: {len(errors)}"
         )
         for error in errors[:5]:
             print(f"  {error}")

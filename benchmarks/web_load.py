@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import threading
 import time
 
 import httpx
-from common import ROOT
+from common import ROOT, latency_summary, run_together
 
 sys.path.insert(0, str(ROOT))
 
@@ -71,22 +70,13 @@ def compiles(url: str, users: int, seconds: float, think: float, same: bool) -> 
                         errors.append(problem)
                 time.sleep(chooser.uniform(0.5 * think, 1.5 * think))
 
-    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    ordered = sorted(latencies)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    elapsed = run_together(user, users)
+    latency, p95 = latency_summary(latencies)
     print(
         f"{users} users compiling {'the same' if same else 'a new'} "
         f"{len(PROGRAM.splitlines())}-line program for {seconds:.0f} s "
         f"(think {think:.0f} s): {len(latencies)} compiles in {elapsed:.1f} s "
-        f"({len(latencies) / elapsed:.1f}/s); latency median "
-        f"{statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-        f"slowest {ordered[-1] * 1000:.0f} ms (goal p95 < "
+        f"({len(latencies) / elapsed:.1f}/s); latency {latency} (goal p95 < "
         f"{GOAL_P95 * 1000:.0f} ms) {'ok' if p95 < GOAL_P95 else 'OVER'}; errors: {len(errors)}"
     )
     for error in errors[:5]:
