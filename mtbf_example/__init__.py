@@ -2,5 +2,5 @@
 
 Per gateway (one home's datalogger), count the minutes where the equipment misbehaves (the
 battery discharging while solar covers the load and it is not full; no solar at noon) and
-report the mean time between those failures. See shared/docs/mtbf.md for the domain rules.
+report the mean time between those failures. The rules: docs/mtbf-example.md.
 """
