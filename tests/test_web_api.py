@@ -7,13 +7,14 @@ import io
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from toreador.compiler.web.app import Settings, create_app
-from toreador.compiler.web.sandbox import Limits, Sandbox, find_sandbox
+from toreador.compiler.web.sandbox import Limits, Sandbox, find_sandbox, with_run_groups
 from toreador.compiler.web.service import RequestError, safe_member
 
 from .helpers import EXAMPLES, run_cli
@@ -34,14 +35,17 @@ LIMITS = Limits(seconds=3.0, memory_bytes=512 * 1024 * 1024)
 
 
 @pytest.fixture(scope="module", params=["bubblewrap", "no sandbox"])
-def runner(request: pytest.FixtureRequest) -> TestClient:
+def runner(request: pytest.FixtureRequest) -> Iterator[TestClient]:
     """Runs in the sandbox, and without one (--unsafe-no-sandbox): the same answers."""
     sandbox: Sandbox | None = Sandbox(None)
     if request.param == "bubblewrap":
         sandbox, why_not = find_sandbox()
         if sandbox is None:
             pytest.skip(why_not)
-    return TestClient(create_app(Settings(allow_run=True, limits=LIMITS, sandbox=sandbox)))
+        sandbox = with_run_groups(sandbox, 2, LIMITS)
+    settings = Settings(allow_run=True, limits=LIMITS, sandbox=sandbox, run_slots=2)
+    with TestClient(create_app(settings)) as app:
+        yield app  # the block runs the app's start and end: its run groups are removed
 
 
 def test_the_page_offers_every_pattern_and_platform(client: TestClient) -> None:

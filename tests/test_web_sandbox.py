@@ -200,6 +200,29 @@ def test_a_memory_bomb_meets_the_memory_limit(server: Server) -> None:
     assert both(data) == ""
 
 
+def test_a_memory_bomb_over_many_processes_meets_the_runs_limit(server: Server) -> None:
+    """Each child stays under the per-process limit; together they pass the run's, and the
+    kernel ends them (not the server) where control groups can be made."""
+    info = httpx.get(f"{server.url}/api/info", timeout=30).json()
+    if "memory and processes limited per run" not in info["sandbox"]:
+        pytest.skip("no control groups here: memory is limited per process only")
+    data = server.run(
+        "import os, time\n"
+        "children = []\n"
+        "for _ in range(6):\n"
+        "    child = os.fork()\n"
+        "    if child == 0:\n"
+        "        block = b'x' * (150 * 1024 * 1024)  # written: resident, not just reserved\n"
+        "        time.sleep(1)\n"
+        "        os._exit(0)\n"
+        "    children.append(child)\n"
+        "statuses = [os.waitpid(child, 0)[1] for child in children]\n"
+        "print('killed', sum(os.WIFSIGNALED(s) for s in statuses) > 0)\n"
+    )
+    assert both(data, "verdict") == "memory limit"
+    assert both(data) in ("killed True\n", "")  # a child, or the parent itself, was ended
+
+
 def test_an_endless_loop_meets_the_time_limit(server: Server) -> None:
     data = server.run("while True:\n    pass\n")
     assert both(data, "verdict") == "time limit"

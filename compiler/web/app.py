@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from toreador import __version__
 
+from .cgroups import remove_groups
 from .runs import QueueFull, RunQueue
 from .sandbox import Limits, Sandbox
 from .service import (
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         compilers.close()
         if queue is not None:
             queue.close()
+        remove_groups(settings.sandbox.groups or ())
 
     async def body(request: Request) -> Any:
         try:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .sandbox import Limits, Sandbox, find_sandbox
+from .sandbox import Limits, Sandbox, find_sandbox, with_run_groups
 
 serve_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 MEMORY = re.compile(r"^([1-9][0-9]*)([mg])$", re.IGNORECASE)
@@ -60,6 +60,8 @@ def serve(
     memory = int(found[1]) * 1024 ** (2 if found[2].lower() == "m" else 3)
     if run_seconds <= 0:
         _fail("--run-seconds must be positive")
+    limits = Limits(seconds=run_seconds, memory_bytes=memory)
+    slots = len(os.sched_getaffinity(0))  # runs at once, and compile processes: the cores
     sandbox = Sandbox(None)
     if allow_run and unsafe_no_sandbox and not _loopback(host):
         _fail(f"--allow-run without a sandbox only on a loopback address (not {host})")
@@ -70,12 +72,13 @@ def serve(
                 f"--allow-run needs a sandbox and there is none: {why_not}; "
                 "--unsafe-no-sandbox runs without one, on loopback only"
             )
-        sandbox = found_sandbox or sandbox
+        sandbox = with_run_groups(found_sandbox, slots, limits) if found_sandbox else sandbox
     settings = Settings(
         allow_run=allow_run,
-        limits=Limits(seconds=run_seconds, memory_bytes=memory),
+        limits=limits,
         sandbox=sandbox,
-        compile_processes=len(os.sched_getaffinity(0)),
+        run_slots=slots,
+        compile_processes=slots,
     )
     mode = f"runs allowed, {sandbox.description}" if allow_run else "compile only"
     typer.echo(f"toreador: web compiler on http://{host}:{port}/ ({mode})", err=True)

@@ -23,6 +23,7 @@ exits or is killed, so nothing outlives a run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -33,6 +34,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .cgroups import RunGroup, run_groups
 
 FIRST_UID = 61000  # run slot k runs as FIRST_UID + k (no name needed: no /etc/passwd inside)
 JOB = "/job"  # the run's private folder inside the sandbox
@@ -59,10 +62,13 @@ class SandboxResult:
     seconds: float
     timed_out: bool
     truncated: bool
+    memory_killed: bool = False  # the run's control group passed its memory limit
 
     @property
     def verdict(self) -> str:
         """How the run ended, in a few words the page shows."""
+        if self.memory_killed:  # first: what it killed may have left the rest waiting
+            return "memory limit"
         if self.timed_out:
             return "time limit"
         if self.truncated:
@@ -84,14 +90,16 @@ class Sandbox:
     bwrap: str | None
     version: str = ""
     readable: tuple[Path, ...] = field(default=())
+    groups: tuple[RunGroup, ...] | None = None  # a run slot's control groups, where made
 
     @property
     def description(self) -> str:
         if self.bwrap is None:
             return "no sandbox (--unsafe-no-sandbox): runs have limits but see this machine"
+        together = ", memory and processes limited per run" if self.groups else ""
         return (
             f"bubblewrap {self.version}: no network, own processes, read-only Python, "
-            "a private folder, an unprivileged uid"
+            f"a private folder, an unprivileged uid{together}"
         )
 
     def command(self, folder: Path, program: list[str], slot: int, limits: Limits) -> list[str]:
@@ -105,10 +113,12 @@ class Sandbox:
             str(limits.processes),
             str(limits.file_bytes),
         ]
+        group = self.groups[slot] if self.groups else None
         if self.bwrap is None:
-            return [*limiter, "-", *program]
+            command = [*limiter, "-", *program]
+            return group.joined(command) if group else command
         uid = str(FIRST_UID + slot)
-        return [
+        command = [
             self.bwrap,
             *("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"),
             *("--unshare-cgroup-try", "--hostname", "sandbox"),
@@ -135,6 +145,7 @@ class Sandbox:
             JOB_SOURCE,
             *program,
         ]
+        return group.joined(command) if group else command
 
 
 SETPRIV = "/usr/bin/setpriv"
@@ -220,7 +231,8 @@ def find_sandbox() -> tuple[Sandbox | None, str]:
     if not Path(SETPRIV).exists():
         return None, f"{SETPRIV} (util-linux) is missing"
     version = subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False)
-    sandbox = Sandbox(bwrap, version.stdout.split()[-1] if version.stdout else "", python_paths())
+    number = version.stdout.split()[-1] if version.stdout else ""
+    sandbox = Sandbox(bwrap, number, python_paths())
     with tempfile.TemporaryDirectory(prefix="toreador-trial-") as temporary:
         folder = Path(temporary)
         (folder / "trial.py").write_text("print('ok')\n", encoding="utf-8")
@@ -228,6 +240,14 @@ def find_sandbox() -> tuple[Sandbox | None, str]:
     if result.stdout != "ok\n":
         return None, f"bubblewrap is installed but a trial run failed: {result.stderr.strip()}"
     return sandbox, ""
+
+
+def with_run_groups(sandbox: Sandbox, slots: int, limits: Limits) -> Sandbox:
+    """``sandbox`` with a control group per run slot holding each run, all its processes
+    together, to ``limits``, where the machine allows them (removed by ``remove_groups``
+    when the server stops)."""
+    groups = run_groups(slots, limits.memory_bytes, limits.processes)
+    return dataclasses.replace(sandbox, groups=groups)
 
 
 def run_limited(
@@ -248,6 +268,8 @@ def run_limited(
         "PYTHONIOENCODING": "utf-8",
         "TOREADOR_PROGRESS": "0",
     }
+    group = sandbox.groups[slot] if sandbox.groups else None
+    kills = group.memory_kills() if group else 0
     started = time.monotonic()
     process = subprocess.Popen(
         sandbox.command(folder, program, slot, limits),
@@ -285,6 +307,7 @@ def run_limited(
         time.monotonic() - started,
         timed_out,
         over.is_set(),
+        group is not None and group.memory_kills() > kills,
     )
 
 
