@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -179,6 +180,48 @@ def serve(
         run(data, host, port)
     except (MtbfError, OSError) as error:
         raise _fail(error) from None
+
+
+@app.command()
+def broker(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 9092,
+) -> None:
+    """Run a Kafka-compatible broker (tansu, in memory) on 127.0.0.1 until interrupted."""
+    from .broker import running_broker
+
+    try:
+        with running_broker(port) as address:
+            typer.echo(f"Kafka-compatible broker on {address} (Ctrl-C stops it)", err=True)
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    except MtbfError as error:
+        raise _fail(error) from None
+
+
+@app.command()
+def publish(
+    data: Annotated[Path, typer.Argument(help="Data set, CSV/Parquet file or folder.")],
+    broker: Annotated[str, typer.Option(help="Kafka bootstrap server, HOST:PORT.")],
+    speed: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="Replay at this many times real time (default: at once)."),
+    ] = None,
+    start: Start = None,
+    end: End = None,
+    gateway: Gateways = None,
+) -> None:
+    """Replay the readings into one Kafka topic per gateway (mtbf.GATEWAY), one message per
+    reading, keyed and ordered by time."""
+    from .publish import publish as replay
+
+    try:
+        with _progress("publishing readings", None) as advance:
+            sent = replay(data, broker, speed, gateway, start, end, advance)
+    except MtbfError as error:
+        raise _fail(error) from None
+    typer.echo(f"published {sum(sent.values())} readings to {len(sent)} topics", err=True)
 
 
 def main() -> None:

@@ -10,4 +10,4 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade "pip>=24" >&2
 # strict editable mode: a link tree that maps primitives/, compiler/, ... onto `toreador`,
 # so that mypy and every tool see the installed layout.
-.venv/bin/python -m pip install --quiet -e ".[dev,mtbf,spark,docker,web]" --config-settings editable_mode=strict >&2
+.venv/bin/python -m pip install --quiet -e ".[dev,mtbf,stream,spark,docker,web]" --config-settings editable_mode=strict >&2

@@ -1,0 +1,107 @@
+"""The streaming path's first half: a real Kafka-protocol broker (tansu, started and stopped
+by pid on 127.0.0.1) and `python -m mtbf_example publish`, checked by reading every topic
+back with confluent-kafka."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from mtbf_example.dataset import read_gateway
+from mtbf_example.generate import generate
+from mtbf_example.schema import MEASURES
+from mtbf_example.service import iso_minutes
+
+from .helpers import DEAD_NOON, free_port, row, run_module, write_csv
+
+DAYS = 2
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[str]:
+    from mtbf_example.broker import running_broker
+
+    with running_broker() as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    folder = tmp_path_factory.mktemp("stream") / "homes"
+    truths = dict(generate(folder, homes=3, days=DAYS, seed=11))
+    return folder, sorted(truths)
+
+
+def read_topic(broker: str, topic: str, expected: int) -> list[Any]:
+    """The messages of a one-partition topic from its start: until ``expected`` came (or a
+    minute passed), then whatever else comes within a second (a message too many shows)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {"bootstrap.servers": broker, "group.id": "test-reader", "enable.auto.commit": False}
+    )
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    got: list[Any] = []
+    deadline = time.monotonic() + 60
+    while len(got) < expected and time.monotonic() < deadline:
+        got += [m for m in consumer.consume(10_000, 1.0) if m.error() is None]
+    got += [m for m in consumer.consume(10_000, 1.0) if m.error() is None]
+    consumer.close()
+    return got
+
+
+def test_publish_sends_each_reading_once_in_time_order(broker: str, homes: Any) -> None:
+    data, gateways = homes
+    result = run_module("publish", str(data), "--broker", broker)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == f"published {3 * DAYS * 1440} readings to 3 topics\n"
+    for gateway in gateways:
+        columns = read_gateway(data, gateway, None, None)
+        messages = read_topic(broker, f"mtbf.{gateway}", DAYS * 1440)
+        assert len(messages) == DAYS * 1440
+        times = iso_minutes(columns["minute"])
+        assert [m.key().decode() for m in messages] == times
+        bodies = [orjson.loads(m.value()) for m in messages]
+        assert [b["time"] for b in bodies] == times
+        for measure in MEASURES:
+            assert [b[measure] for b in bodies] == columns[measure].tolist()
+
+
+def test_publish_at_a_speed_takes_its_time(broker: str, tmp_path: Path) -> None:
+    """A day of two homes at 86,400 times real time: a second, every reading sent once."""
+    data = tmp_path / "paced"
+    gateways = sorted(dict(generate(data, homes=2, days=1, seed=12)))
+    started = time.monotonic()
+    result = run_module("publish", str(data), "--broker", broker, "--speed", "86400")
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert took >= 1.0
+    for gateway in gateways:
+        messages = read_topic(broker, f"mtbf.{gateway}", 1440)
+        assert [m.key().decode() for m in messages] == iso_minutes(
+            read_gateway(data, gateway, None, None)["minute"]
+        )
+
+
+def test_an_unreachable_broker_is_a_clean_error(homes: Any) -> None:
+    data, _ = homes
+    port = free_port()
+    result = run_module("publish", str(data), "--broker", f"127.0.0.1:{port}")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot reach the Kafka broker at 127.0.0.1:{port}")
+    assert "Traceback" not in result.stderr and "%" not in result.stderr
+
+
+def test_a_gateway_that_cannot_name_a_topic_is_refused(broker: str, tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "odd.csv", [row("home 7", "2017-06-04T12:00:00Z", DEAD_NOON)])
+    result = run_module("publish", str(data), "--broker", broker)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: gateway 'home 7' cannot name a Kafka topic (letters, digits, ._-)\n"
+    )
