@@ -105,3 +105,28 @@ def test_a_gateway_that_cannot_name_a_topic_is_refused(broker: str, tmp_path: Pa
     assert result.stderr == (
         "error: gateway 'home 7' cannot name a Kafka topic (letters, digits, ._-)\n"
     )
+
+
+def test_the_broker_command_serves_until_interrupted() -> None:
+    """What a user runs to try the streaming path: a broker on 127.0.0.1, stopped by Ctrl-C
+    (and its tansu process with it)."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import psutil
+
+    port = free_port()
+    command = [sys.executable, "-m", "mtbf_example", "broker", "--port", str(port)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    said = process.stderr.readline()  # printed once the broker answers
+    assert said == f"Kafka-compatible broker on 127.0.0.1:{port} (Ctrl-C stops it)\n"
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert [child.name() for child in children] == ["tansu"]
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=30)
+    assert process.returncode == 0 and rest == ""
+    assert not any(child.is_running() for child in children)
