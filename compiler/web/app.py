@@ -8,17 +8,13 @@ import json
 import os
 import sys
 import traceback
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -27,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from toreador import __version__
 
 from .cgroups import remove_groups
+from .compiles import CompilePool
 from .runs import QueueFull, RunQueue
 from .sandbox import Limits, Sandbox
 from .service import (
@@ -42,8 +39,6 @@ from .service import (
     zip_bytes,
 )
 
-T = TypeVar("T", bound=Hashable)
-R = TypeVar("R")
 MAX_BODY_BYTES = 512 * 1024  # a pasted program and a model; larger bodies get 413
 
 
@@ -114,40 +109,6 @@ class _TooLarge(Exception):
     pass
 
 
-class CompilePool:
-    """Where compiles run: ``processes`` worker processes (the machine's cores: a compile is
-    CPU-bound Python, and threads would share one core), or the server's threads (0). The
-    last ``remembered`` answers are kept by request: a team compiling the same program (or
-    a page asking for the zip of what it just compiled) is answered without compiling."""
-
-    def __init__(self, processes: int, remembered: int = 64) -> None:
-        self.processes, self.remembered = processes, remembered
-        self.pool: ProcessPoolExecutor | None = None
-        self.answers: OrderedDict[tuple[str, Hashable], Any] = OrderedDict()
-
-    async def call(self, function: Callable[[T], R], argument: T) -> R:
-        key = (function.__name__, argument)
-        if key in self.answers:
-            self.answers.move_to_end(key)
-            answer: R = self.answers[key]
-            return answer
-        if self.processes == 0:
-            answer = await run_in_threadpool(function, argument)
-        else:
-            if self.pool is None:  # spawned, not forked: the server has threads
-                self.pool = ProcessPoolExecutor(self.processes, get_context("spawn"))
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(self.pool, function, argument)
-        self.answers[key] = answer
-        while len(self.answers) > self.remembered:
-            self.answers.popitem(last=False)
-        return answer
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-
 def _page_template() -> jinja2.Template:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -214,33 +175,35 @@ def create_app(settings: Settings | None = None) -> Starlette:
             data, media_type="application/zip", headers={"content-disposition": disposition}
         )
 
-    async def queued_run(request: Request) -> tuple[str | None, JSONResponse | None]:
-        """Queue the run a request asks for: its id, or the refusal to send instead."""
+    async def queued_run(request: Request) -> tuple[RunQueue, str] | JSONResponse:
+        """Queue the run a request asks for: the queue and the run's id, or the refusal to
+        answer instead."""
         if queue is None:
             refusal = {"error": "running code is off on this server (start it with --allow-run)"}
-            return None, JSONResponse(refusal, status_code=403)
+            return JSONResponse(refusal, status_code=403)
         try:
             payload = await body(request)
             compile_request = parse_request(payload)
             arguments = parse_arguments(payload)
         except RequestError as error:
-            return None, JSONResponse({"error": str(error)}, status_code=400)
+            return JSONResponse({"error": str(error)}, status_code=400)
 
         def job(slot: int) -> dict[str, Any]:
             return run_response(compile_request, arguments, settings.limits, settings.sandbox, slot)
 
         try:
-            return queue.submit(job), None
+            return queue, queue.submit(job)
         except QueueFull as error:
-            return None, JSONResponse({"error": str(error)}, status_code=429)
+            return JSONResponse({"error": str(error)}, status_code=429)
 
     async def api_runs(request: Request) -> JSONResponse:
         """Queue a run; answered at once with its id and place in the queue (the page then
         asks ``GET /api/runs/{id}`` until it is done)."""
-        key, refusal = await queued_run(request)
-        if refusal is not None or queue is None or key is None:
-            return refusal or JSONResponse({"error": "no run"}, status_code=500)
-        return JSONResponse(queue.status(key), status_code=202)
+        queued = await queued_run(request)
+        if isinstance(queued, JSONResponse):
+            return queued
+        runs, key = queued
+        return JSONResponse(runs.status(key), status_code=202)
 
     async def api_run_status(request: Request) -> JSONResponse:
         found = queue.status(request.path_params["key"]) if queue is not None else None
@@ -250,10 +213,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def api_run(request: Request) -> JSONResponse:
         """Queue a run and answer when it is done (for scripts; the page uses /api/runs)."""
-        key, refusal = await queued_run(request)
-        if refusal is not None or queue is None or key is None:
-            return refusal or JSONResponse({"error": "no run"}, status_code=500)
-        while (found := queue.status(key)) is not None and found["state"] != "done":
+        queued = await queued_run(request)
+        if isinstance(queued, JSONResponse):
+            return queued
+        runs, key = queued
+        while (found := runs.status(key)) is not None and found["state"] != "done":
             await asyncio.sleep(0.05)  # no thread waits: compiles keep every thread
         answer = found["result"] if found is not None else {"ok": False, "error": "run lost"}
         return JSONResponse(answer, status_code=200 if answer["ok"] else 422)
