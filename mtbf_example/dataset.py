@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 import numpy as np
 import numpy.typing as npt
@@ -54,9 +55,11 @@ def is_dataset(path: Path) -> bool:
 
 
 def dataset_gateways(path: Path) -> list[str]:
-    """The gateways of a data set, sorted: its partition folders' names, no data read."""
+    """The gateways of a data set, sorted: its partition folders' names, no data read. A
+    name is %-decoded as pyarrow and Hive do (Spark writes ``gateway=UTX%3A01`` for
+    ``UTX:01``)."""
     names = sorted(
-        child.name[len(PARTITION) :]
+        unquote(child.name[len(PARTITION) :])
         for child in path.iterdir()
         if child.name.startswith(PARTITION) and child.is_dir()
     )
@@ -65,10 +68,21 @@ def dataset_gateways(path: Path) -> list[str]:
     return names
 
 
+def partition_folder(path: Path, gateway: str) -> Path:
+    """A gateway's folder: its name as written, %-encoded as this writer writes it, or (a
+    writer that escapes other characters) the folder whose decoded name it is."""
+    for name in (gateway, quote(gateway, safe="")):
+        folder = path / f"{PARTITION}{name}"
+        if folder.is_dir() and unquote(name) == gateway:
+            return folder
+    for child in path.glob(f"{PARTITION}*"):
+        if unquote(child.name[len(PARTITION) :]) == gateway and child.is_dir():
+            return child
+    raise MtbfError(f"unknown gateway {gateway}: no folder {path / (PARTITION + gateway)}")
+
+
 def partition_files(path: Path, gateway: str) -> list[Path]:
-    folder = path / f"{PARTITION}{gateway}"
-    if not folder.is_dir():
-        raise MtbfError(f"unknown gateway {gateway}: no folder {folder}")
+    folder = partition_folder(path, gateway)
     files = sorted(folder.glob("*.parquet"))
     if not files:
         raise MtbfError(f"{folder}: no .parquet files")
@@ -90,7 +104,7 @@ class DatasetWriter:
         import pyarrow.parquet as pq
 
         gateway = str(frame[GATEWAY].iat[0])
-        folder = self.out / f"{PARTITION}{gateway}"
+        folder = self.out / f"{PARTITION}{quote(gateway, safe='')}"
         folder.mkdir()
         table = pa.table(
             {

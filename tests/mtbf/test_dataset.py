@@ -182,3 +182,52 @@ def test_a_workers_read_does_not_import_pandas(both) -> None:  # type: ignore[no
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+def test_escaped_partition_names_are_the_gateways_pyarrow_sees(both, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Spark and Hive write ``gateway=UTX%3A01`` for a gateway ``UTX:01``; another tool may
+    write it as it is. Both are read as ``UTX:01``, as pyarrow's Hive partitioning reads
+    them, and the report names it so."""
+    import shutil
+
+    dataset, _, truths = both
+    first, second = sorted(truths)[:2]
+    copy = tmp_path / "escaped"
+    copy.mkdir()
+    shutil.copytree(dataset / f"gateway={first}", copy / "gateway=UTX%3A01")  # Spark's way
+    shutil.copytree(dataset / f"gateway={second}", copy / "gateway=UTX:02")  # as it is
+    assert dataset_gateways(copy) == ["UTX:01", "UTX:02"]
+    seen = ds.dataset(copy, format="parquet", partitioning="hive").to_table(columns=["gateway"])
+    assert sorted(set(seen.column("gateway").to_pylist())) == ["UTX:01", "UTX:02"]
+    assert np.array_equal(
+        read_gateway(copy, "UTX:01", None, None)["pdc"],
+        read_gateway(dataset, first, None, None)["pdc"],
+    )
+    report = run_module("analyse", str(copy), "--gateway", "UTX:01")
+    assert report.returncode == 0, report.stderr
+    assert "For Gateway UTX:01 between" in report.stdout
+
+
+def test_a_gateway_id_that_is_not_a_plain_name_is_written_escaped(tmp_path: Path) -> None:
+    """A gateway id with a slash or a percent sign makes one folder, %-encoded as pyarrow
+    decodes it, and reads back as itself."""
+    import pandas as pd
+
+    from mtbf_example.dataset import DatasetWriter
+
+    writer = DatasetWriter(tmp_path / "odd")
+    for gateway in ("site/7", "50%"):
+        times = pd.date_range("2017-06-04", periods=3, freq="min", tz="UTC")
+        values = {m: [1.0, 2.0, 3.0] for m in ("pcons", "pbatt", "pdc", "soc")}
+        writer.write(pd.DataFrame({"gateway": gateway, "time": times, **values}))
+    assert sorted(p.name for p in (tmp_path / "odd").iterdir()) == [
+        "gateway=50%25",
+        "gateway=site%2F7",
+    ]
+    assert dataset_gateways(tmp_path / "odd") == ["50%", "site/7"]
+    seen = ds.dataset(tmp_path / "odd", format="parquet", partitioning="hive")
+    assert sorted(set(seen.to_table(columns=["gateway"]).column("gateway").to_pylist())) == [
+        "50%",
+        "site/7",
+    ]
+    assert read_gateway(tmp_path / "odd", "site/7", None, None)["pdc"].tolist() == [1.0, 2.0, 3.0]
