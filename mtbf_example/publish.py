@@ -64,7 +64,7 @@ def publish(
     progress: Callable[[int], None] = lambda done: None,
 ) -> dict[str, int]:
     """Publish the readings of ``data`` (any form ``analyse`` reads) to ``broker``; the
-    number of messages per topic. ``progress`` is told of each reading sent."""
+    number of messages per topic. ``progress`` is told every 10,000 readings a topic sends."""
     sources, period = gateway_sources(data, None, start, end, gateways)
     topics = {source.gateway: topic_for(source.gateway) for source in sources}
     producer = _producer(broker, list(topics.values()))
