@@ -8,7 +8,8 @@ Goals (issue 16), on 2 cores:
 - `analyse` reads and analyses at least 20 million readings/s on one core;
 - the compiled flagship (local target), whose workers each read their own gateway's folder,
   is at least 1.8x its sequential run end to end (median of alternating runs; the slowest
-  is reported too);
+  is reported too), beside what two cores give two sequential runs at once (the ceiling of
+  any parallel runtime on this machine);
 - no process's memory grows with the data set: each is bounded by about one gateway's year.
 
 ``--data FOLDER`` reuses a data set made earlier (generated there if it is missing).
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import ENV, ROOT, Samples, compile_example
@@ -107,6 +109,28 @@ def analyse_speed(data: Path, readings: int, repeat: int) -> bool:
     return speed >= GOAL_READINGS_PER_SECOND
 
 
+def machine_ceiling(data: Path, repeat: int) -> None:
+    """What two cores give this work with no parallel runtime at all: the sequential flagship
+    alone on one core, and two copies at once, one per core (alternating). Two copies slow
+    each other (shared cache and memory bus): a parallel run cannot beat that."""
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    if len(cores) < 2:
+        return
+    command = [PYTHON, str(ROOT / "mtbf_example" / "mtbf.py"), str(data)]
+    alone, paired = Samples(), Samples()
+    for _ in range(repeat):
+        alone.add(run_watched(command, {cores[0]})[0])
+        started = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda core: run_watched(command, {core}), cores))
+        paired.add(time.perf_counter() - started)
+    print(
+        f"the machine: the sequential flagship alone on one core {alone}; two at once, one per "
+        f"core {paired}: together they take {paired.median / alone.median - 1:+.0%} at the "
+        f"median, so two cores do {2 * alone.median / paired.median:.2f}x one core's work"
+    )
+
+
 def flagship(data: Path, repeat: int) -> bool:
     """Sequential, compiled and a hand-written Pool (the machine's ceiling for the same
     per-gateway work), alternating; the same report every time."""
@@ -166,6 +190,7 @@ def main() -> int:
     good = analyse_speed(data, readings, options.repeat)
     if not options.skip_flagship:
         good = flagship(data, options.repeat) and good
+        machine_ceiling(data, options.repeat)
     return 0 if good else 1
 
 
