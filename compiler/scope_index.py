@@ -7,7 +7,6 @@ that mutate a global in place. Built once, then only read.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -16,13 +15,14 @@ import libcst as cst
 from libcst.metadata import (
     Access,
     CodeRange,
+    ExpressionContextProvider,
     GlobalScope,
     ImportAssignment,
     Scope,
     ScopeProvider,
 )
 
-from .positions import FastPositionProvider
+from .fast_metadata import FastPositionProvider, children, expression_contexts
 
 PRIMITIVES = {
     "toreador.data_parallel_region": "data_parallel_region",
@@ -282,6 +282,9 @@ def _dotted(node: cst.BaseExpression) -> str:
 def build_index(wrapper: cst.MetadataWrapper) -> ScopeIndex:
     """Index a module once; the analysis only reads the result."""
     index = ScopeIndex(wrapper.module)
+    # the scope analysis reads the expression contexts: given here, libcst does not make its
+    # own (the wrapper takes what it already holds as resolved)
+    wrapper._metadata.setdefault(ExpressionContextProvider, expression_contexts(wrapper.module))
     resolved = wrapper.resolve_many((ScopeProvider, FastPositionProvider))
     # libcst gives no position to a few whitespace nodes (inside `case {}:`): not in the map
     index.positions = cast(dict[cst.CSTNode, CodeRange], dict(resolved[FastPositionProvider]))
@@ -291,31 +294,16 @@ def build_index(wrapper: cst.MetadataWrapper) -> ScopeIndex:
     return index
 
 
-_CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-
-
 def _nodes(module: cst.Module) -> Iterator[tuple[int, cst.CSTNode]]:
     """Every node of the module with the number of the top-level statement it is in (-1:
-    the module itself, its header and footer), parents before children. A node's children
-    are the nodes in its fields, as libcst's own ``children``, read directly."""
+    the module itself, its header and footer), parents before children."""
     tops = {id(statement): number for number, statement in enumerate(module.body)}
     stack: list[tuple[int, cst.CSTNode]] = [(-1, module)]
     while stack:
         top, node = stack.pop()
         top = tops.get(id(node), top)
         yield top, node
-        kind = type(node)
-        names = _CHILD_FIELDS.get(kind)
-        if names is None:
-            names = _CHILD_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
-        children: list[tuple[int, cst.CSTNode]] = []
-        for name in names:
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                children.append((top, value))
-            elif isinstance(value, list | tuple):
-                children.extend((top, item) for item in value if isinstance(item, cst.CSTNode))
-        stack.extend(reversed(children))
+        stack.extend((top, child) for child in reversed(children(node)))
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
