@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import (
     Access,
     CodeRange,
-    ExpressionContextProvider,
     GlobalScope,
     ImportAssignment,
     Scope,
-    ScopeProvider,
 )
 
-from .fast_metadata import FastPositionProvider, children, expression_contexts
+from .fast_metadata import children, resolve
 
 PRIMITIVES = {
     "toreador.data_parallel_region": "data_parallel_region",
@@ -282,14 +280,10 @@ def _dotted(node: cst.BaseExpression) -> str:
 def build_index(wrapper: cst.MetadataWrapper) -> ScopeIndex:
     """Index a module once; the analysis only reads the result."""
     index = ScopeIndex(wrapper.module)
-    # the scope analysis reads the expression contexts: given here, libcst does not make its
-    # own (the wrapper takes what it already holds as resolved)
-    wrapper._metadata.setdefault(ExpressionContextProvider, expression_contexts(wrapper.module))
-    resolved = wrapper.resolve_many((ScopeProvider, FastPositionProvider))
+    positions, scopes = resolve(wrapper)
     # libcst gives no position to a few whitespace nodes (inside `case {}:`): not in the map
-    index.positions = cast(dict[cst.CSTNode, CodeRange], dict(resolved[FastPositionProvider]))
-    scopes = cast(Iterable[Scope | None], resolved[ScopeProvider].values())
-    _Indexer(index).index_module(wrapper.module, scopes)
+    index.positions = dict(positions)
+    _Indexer(index).index_module(wrapper.module, scopes.values())
     index.calls.sort(key=lambda found: index.position(found.node))
     return index
 

@@ -9,9 +9,20 @@ import hypothesmith
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
-from libcst.metadata import ExpressionContextProvider, MetadataWrapper, PositionProvider
+from libcst.metadata import (
+    ExpressionContextProvider,
+    MetadataWrapper,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
 
-from toreador.compiler.fast_metadata import FastPositionProvider, children, expression_contexts
+from toreador.compiler.fast_metadata import (
+    FastPositionProvider,
+    children,
+    expression_contexts,
+    resolve,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
@@ -21,11 +32,35 @@ MODULES = sorted(
 )
 
 
+def described(scope: Scope | None) -> object:
+    """A scope as what it binds and reads (two runs make different scope objects)."""
+    if scope is None:
+        return None
+    return (
+        type(scope).__name__,
+        sorted((a.name, type(a.node).__name__) for a in scope.assignments),
+        sorted(
+            (a.node.value if isinstance(a.node, cst.Name) else type(a.node).__name__)
+            for a in scope.accesses
+        ),
+    )
+
+
 def assert_same(module: cst.Module, every_node: bool = True) -> None:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     assert dict(wrapper.resolve(FastPositionProvider)) == dict(wrapper.resolve(PositionProvider))
     contexts = dict(wrapper.resolve(ExpressionContextProvider))
     assert dict(expression_contexts(module)) == contexts
+    positions, scopes = resolve(MetadataWrapper(module, unsafe_skip_copy=True))
+    assert dict(positions) == dict(wrapper.resolve(PositionProvider))
+    theirs = wrapper.resolve(ScopeProvider)
+    # (libcst also gives scopes to nodes it parses from strings: annotations, __all__;
+    # each run parses its own)
+    own = {node for node in theirs if node in positions or node is module}
+    assert {node for node in scopes if node in positions or node is module} == own
+    pairs = {(id(scopes[node]), id(theirs[node])): (scopes[node], theirs[node]) for node in own}
+    for mine, libcsts in pairs.values():
+        assert described(mine) == described(libcsts)
     for node in wrapper.resolve(PositionProvider) if every_node else ():
         assert {id(child) for child in node.children} == {id(child) for child in children(node)}
 
