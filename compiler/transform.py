@@ -138,14 +138,20 @@ def _hoisted_definition(name: str, node: cst.Lambda | cst.FunctionDef) -> cst.Fu
     return cst.FunctionDef(name=cst.Name(name), params=node.params, body=body)
 
 
-def _code(statements: list[Statement], rewriter: _RegionRewriter, like: cst.Module) -> str:
+def _code(
+    statements: list[Statement],
+    rewriter: _RegionRewriter,
+    like: cst.Module,
+    as_they_are: frozenset[int] = frozenset(),
+) -> str:
     """Statements as code, indented and ended as in the source (``like``): an indentation
-    written relative to the source's own, such as a form feed inside it, stays valid."""
+    written relative to the source's own, such as a form feed inside it, stays valid. The
+    statements in ``as_they_are`` (by id) hold nothing to rewrite: not walked (a rewriting
+    walk over a whole program was a tenth of a compile)."""
     if not statements:
         return ""
-    module = like.with_changes(
-        body=[cast(Statement, s.visit(rewriter)) for s in statements], header=[], footer=[]
-    )
+    body = [s if id(s) in as_they_are else cast(Statement, s.visit(rewriter)) for s in statements]
+    module = like.with_changes(body=body, header=[], footer=[])
     return module.code
 
 
@@ -173,16 +179,21 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
                 body.append(kept)
 
     errors = frozenset(id(node) for node in analysis.error_references)
+    as_they_are = frozenset(
+        id(statement)
+        for position, statement in enumerate(module.body)
+        if position not in analysis.rewritten_tops
+    )
     main_rewriter = _RegionRewriter(regions, replacements, plan, errors)
     leading = 0
     while leading < len(body) and _is_import(body[leading]):
         leading += 1
-    main_leading = _code(body[:leading], main_rewriter, module)
-    main_body = _code(body[leading:], main_rewriter, module)
+    main_leading = _code(body[:leading], main_rewriter, module, as_they_are)
+    main_body = _code(body[leading:], main_rewriter, module, as_they_are)
     shared_rewriter = _RegionRewriter(regions, {}, plan, errors)
     unique = {h.name: h for h in analysis.hoisted}.values()
     hoisted = [_hoisted_definition(h.name, h.node) for h in unique]
-    shared_body = _code([*shared, *hoisted], shared_rewriter, module)
+    shared_body = _code([*shared, *hoisted], shared_rewriter, module, as_they_are)
     imports = (
         sorted(main_rewriter.used)
         + [name for name in analysis.imported_by_main if name not in main_rewriter.used]

@@ -77,3 +77,6 @@ class ModuleAnalysis:
     error_references: tuple[cst.BaseExpression, ...] = ()
     # names bound by the toreador imports, which the compiled program no longer has
     toreador_bound: frozenset[str] = frozenset()
+    # the module-level statements holding a node the transformer replaces (a region's call
+    # or value, a hoisted kernel, PrimitiveUsageError): the others are written out as they are
+    rewritten_tops: frozenset[int] = frozenset()

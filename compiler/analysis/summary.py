@@ -81,6 +81,14 @@ def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
             for node in walk(module.body[top])
             if isinstance(node, cst.ImportAlias)
         ),
+        rewritten_tops=frozenset(
+            index.top_of.get(node, -1)
+            for node in (
+                *(r.node for r in regions),
+                *(h.replaces for h in context.hoisted),
+                *kernels.error_references,
+            )
+        ),
     )
 
 
