@@ -1,6 +1,6 @@
 """The web compiler shared by a team: many users compiling at once, and a queue of runs.
 
-Run: .venv/bin/python benchmarks/web_load.py [--users 50] [--seconds 60] [--think 5]
+Run: .venv/bin/python benchmarks/web_load.py [--users 50] [--seconds 60] [--think 10]
                                              [--runs 20]
 
 A real `toreador-compile serve --allow-run` on 127.0.0.1 (bubblewrap sandbox; the machine's
@@ -120,7 +120,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--think", type=float, default=5)
+    parser.add_argument("--think", type=float, default=10)
     parser.add_argument("--runs", type=int, default=20)
     options = parser.parse_args()
     with web_compiler_process("--allow-run", "--run-seconds", "20") as (url, _):
