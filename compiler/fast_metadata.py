@@ -1,4 +1,5 @@
-"""Two of libcst's metadata, computed faster: they are a third of a web compile's time.
+"""The libcst metadata the compiler reads (positions, expression contexts, scopes), computed
+faster: through libcst's visitors they were over half of a web compile's time.
 
 Positions: libcst's ``PositionProvider``. The positions are libcst's own (the same code
 generation walks the tree and records the same ranges); only the bookkeeping is cheaper:
