@@ -70,10 +70,21 @@ def publish(
     producer = _producer(broker, list(topics.values()))
     sent = dict.fromkeys(topics.values(), 0)
     failures: list[str] = []
+    # per topic and partition: readings acknowledged, the lowest and highest offset given
+    stored: dict[tuple[str, int], list[int]] = {}
 
     def delivered(error: Any, message: Any) -> None:
-        if error is not None and len(failures) < 5:
-            failures.append(f"{message.topic()} {message.key().decode()}: {error}")
+        if error is not None:
+            if len(failures) < 5:
+                failures.append(f"{message.topic()} {message.key().decode()}: {error}")
+            return
+        place, offset = (message.topic(), message.partition()), message.offset()
+        seen = stored.get(place)
+        if seen is None:
+            stored[place] = [1, offset, offset]
+        else:
+            seen[0] += 1
+            seen[1], seen[2] = min(seen[1], offset), max(seen[2], offset)
 
     def send(topic: str, key: bytes, value: bytes) -> None:
         while True:
@@ -98,7 +109,22 @@ def publish(
         raise MtbfError(
             f"broker {broker}: messages not delivered: {'; '.join(failures) or 'timed out'}"
         )
+    _check_offsets(broker, stored)
     return sent
+
+
+def _check_offsets(broker: str, stored: dict[tuple[str, int], list[int]]) -> None:
+    """Every acknowledged reading must have an offset of its own in its partition: fewer
+    offsets than readings would mean a broker that acknowledged readings it wrote over
+    others, which no consumer would see. The offsets are not kept one by one (a year of a
+    gateway is 525,600): their span in a partition cannot be narrower than their count."""
+    for (topic, _), (count, lowest, highest) in sorted(stored.items()):
+        if highest - lowest + 1 < count:
+            raise MtbfError(
+                f"broker {broker}: topic {topic}: {count} readings acknowledged at only "
+                f"{highest - lowest + 1} offsets ({lowest} to {highest}): the broker kept "
+                f"at most {highest - lowest + 1} of them"
+            )
 
 
 def _paced(

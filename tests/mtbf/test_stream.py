@@ -73,6 +73,25 @@ def test_publish_sends_each_reading_once_in_time_order(broker: str, homes: Any) 
             assert [b[measure] for b in bodies] == columns[measure].tolist()
 
 
+def test_publish_never_claims_readings_the_broker_did_not_keep(broker: str, tmp_path: Path) -> None:
+    """Ten days of one home, more than one batch (10,000 readings at most each): publish
+    checks that the broker gave every reading an offset of its own, so either it succeeds and
+    every reading comes back in order, or it fails naming the topic."""
+    data = tmp_path / "ten-days"
+    (gateway,) = dict(generate(data, homes=1, days=10, seed=13))
+    result = run_module("publish", str(data), "--broker", broker)
+    topic = f"mtbf.{gateway}"
+    if result.returncode == 0:
+        messages = read_topic(broker, topic, 10 * 1440)
+        assert [m.key().decode() for m in messages] == iso_minutes(
+            read_gateway(data, gateway, None, None)["minute"]
+        )
+    else:
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"error: broker {broker}: topic {topic}: 14400 readings")
+        assert "the broker kept at most" in result.stderr
+
+
 def test_publish_at_a_speed_takes_its_time(broker: str, tmp_path: Path) -> None:
     """A day of two homes at 86,400 times real time: a second, every reading sent once."""
     data = tmp_path / "paced"
@@ -130,3 +149,19 @@ def test_the_broker_command_serves_until_interrupted() -> None:
     _, rest = process.communicate(timeout=30)
     assert process.returncode == 0 and rest == ""
     assert not any(child.is_running() for child in children)
+
+
+def test_offsets_that_overlap_are_an_error() -> None:
+    """The check publish makes: readings acknowledged at fewer offsets than their count in
+    one partition (a broker that wrote some over others) fail, naming the topic; the same
+    offsets in two partitions of a topic do not."""
+    from mtbf_example.errors import MtbfError
+    from mtbf_example.publish import _check_offsets
+
+    _check_offsets("b:1", {("mtbf.A", 0): [3, 0, 2], ("mtbf.A", 1): [3, 0, 2]})
+    with pytest.raises(MtbfError) as raised:
+        _check_offsets("b:1", {("mtbf.A", 0): [3, 0, 2], ("mtbf.B", 0): [4, 10, 11]})
+    assert str(raised.value) == (
+        "broker b:1: topic mtbf.B: 4 readings acknowledged at only 2 offsets (10 to 11): "
+        "the broker kept at most 2 of them"
+    )
