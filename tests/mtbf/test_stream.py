@@ -4,6 +4,9 @@ back with confluent-kafka."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ from mtbf_example.dataset import read_gateway
 from mtbf_example.generate import generate
 from mtbf_example.schema import MEASURES
 from mtbf_example.service import iso_minutes
+from tests.helpers import ROOT, compile_into, run_as_user, run_script
 
 from .helpers import DEAD_NOON, free_port, row, run_module, write_csv
 
@@ -165,3 +169,136 @@ def test_offsets_that_overlap_are_an_error() -> None:
         "broker b:1: topic mtbf.B: 4 readings acknowledged at only 2 offsets (10 to 11): "
         "the broker kept at most 2 of them"
     )
+
+
+STREAM = ROOT / "mtbf_example" / "mtbf_stream.py"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """Three homes over three days on topics of their own (a separate broker: the tests
+    above publish into the module's broker)."""
+    from mtbf_example.broker import running_broker
+
+    folder = tmp_path_factory.mktemp("streamed") / "homes"
+    list(generate(folder, homes=3, days=3, seed=21))
+    with running_broker() as address:
+        result = run_module("publish", str(folder), "--broker", address)
+        assert result.returncode == 0, result.stderr
+        yield address, folder
+
+
+def day_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if " readings, " in line]
+
+
+def test_the_stream_reports_each_day_then_the_mtbf_analyse_gives(
+    published: tuple[str, Path],
+) -> None:
+    address, data = published
+    first = run_script(STREAM, "--broker", address, "--group", "sequential")
+    assert first.returncode == 0, first.stderr
+    lines = day_lines(first.stdout)
+    gateways = sorted({line.split()[0] for line in lines})
+    assert len(gateways) == 3
+    expected_days = ["2017-06-01:", "2017-06-02:", "2017-06-03:"]
+    assert [line.split()[:2] for line in lines] == [
+        [gateway, day] for gateway in gateways for day in expected_days
+    ]
+    assert all(" 1440 readings, " in line for line in lines)
+    analysed = run_module("analyse", str(data))
+    assert first.stdout == "".join(f"{line}\n" for line in lines) + analysed.stdout
+    # the group's offsets were committed after the lines: nothing new the second time
+    again = run_script(STREAM, "--broker", address, "--group", "sequential")
+    assert (again.returncode, again.stdout) == (0, "")
+    assert again.stderr == "no new readings since the group's last report\n"
+
+
+def test_the_compiled_stream_prints_what_the_program_prints(
+    published: tuple[str, Path], tmp_path: Path
+) -> None:
+    address, _ = published
+    reference = run_script(
+        STREAM, "--broker", address, "--group", "reference", "--days-per-round", "2"
+    )
+    out = compile_into(STREAM, tmp_path / "out")
+    compiled = run_as_user(
+        out / "Main.py", "--broker", address, "--group", "compiled", "--days-per-round", "2"
+    )
+    assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+    assert compiled.stdout == reference.stdout
+    assert len(day_lines(compiled.stdout)) == 9
+
+
+def test_a_run_killed_and_started_again_neither_loses_nor_doubles_a_day(
+    tmp_path: Path,
+) -> None:
+    """Two days published; a --follow run reports the first (the second is still open),
+    commits, and is killed; a third day is published; the run started again with the same
+    group reports days two and three, and their MTBF is what `analyse` gives from day two."""
+    import signal
+
+    from mtbf_example.broker import running_broker
+
+    data = tmp_path / "homes"
+    gateways = sorted(dict(generate(data, homes=2, days=3, seed=22)))
+    with running_broker() as address:
+        early = run_module(
+            "publish", str(data), "--broker", address, "--end", "2017-06-02T23:59:00Z"
+        )
+        assert early.returncode == 0, early.stderr
+        follow = subprocess.Popen(
+            [sys.executable, str(STREAM), "--broker", address, "--group", "g", "--follow"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, TOREADOR_PROGRESS="0"),
+        )
+        assert follow.stdout is not None
+        seen = [follow.stdout.readline() for _ in gateways]
+        time.sleep(3)  # its commits follow its lines at once; then it waits for readings
+        follow.send_signal(signal.SIGKILL)
+        follow.wait(timeout=30)
+        assert [line.split()[:2] for line in seen] == [[g, "2017-06-01:"] for g in gateways]
+        late = run_module(
+            "publish", str(data), "--broker", address, "--start", "2017-06-03T00:00:00Z"
+        )
+        assert late.returncode == 0, late.stderr
+        again = run_script(STREAM, "--broker", address, "--group", "g")
+    assert again.returncode == 0, again.stderr
+    lines = day_lines(again.stdout)
+    assert [line.split()[:2] for line in lines] == [
+        [g, day] for g in gateways for day in ("2017-06-02:", "2017-06-03:")
+    ]
+    analysed = run_module("analyse", str(data), "--start", "2017-06-02T00:00:00Z")
+    assert again.stdout == "".join(f"{line}\n" for line in lines) + analysed.stdout
+
+
+def test_a_malformed_message_and_an_unknown_gateway_are_clean_errors(broker: str) -> None:
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": broker})
+    made = admin.create_topics([NewTopic("mtbf.BAD1", 1), NewTopic("mtbf.SPLIT", 2)])
+    for done in made.values():
+        done.result(30)
+    producer = Producer({"bootstrap.servers": broker})
+    good = orjson.dumps(
+        {"time": "2017-06-01T00:00:00Z", "pcons": 1.0, "pbatt": 1.0, "pdc": 1.0, "soc": 1.0}
+    )
+    producer.produce("mtbf.BAD1", good, b"2017-06-01T00:00:00Z")
+    producer.produce("mtbf.BAD1", b'{"time": "2017-06-01T00:01:00Z", "pcons": 1.0}', b"k")
+    producer.flush(30)
+    result = run_script(STREAM, "--broker", broker, "--gateway", "BAD1")
+    assert result.returncode == 2
+    assert result.stderr == "error: topic mtbf.BAD1 offset 1: malformed message: 'pbatt'\n"
+    assert result.stdout == ""
+    split = run_script(STREAM, "--broker", broker, "--gateway", "SPLIT")
+    assert (split.returncode, split.stdout) == (2, "")
+    assert split.stderr == (
+        "error: topic mtbf.SPLIT has 2 partitions: a gateway's readings keep their order in "
+        "one (publish makes it so)\n"
+    )
+    unknown = run_script(STREAM, "--broker", broker, "--gateway", "NOPE")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("error: no topic for gateway(s) NOPE on ")
