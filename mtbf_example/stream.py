@@ -26,10 +26,9 @@ from .publish import QUIET, TOPIC_PREFIX, topic_for
 from .rules import MINUTES_PER_DAY
 from .schema import MEASURES
 
-# A topic ends where no reading comes for this long (the broker still answering); a broker
-# that does not answer within STALL_SECONDS is gone.
-IDLE_SECONDS = 1.0
-STALL_SECONDS = 10.0
+# A reader that hears nothing (no reading, not the partition's end) for this long takes the
+# broker for gone.
+STALL_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -126,37 +125,53 @@ class Committer:
 def day_windows(
     broker: str, group: str, gateway: str, start: int, complete: bool, most: int
 ) -> Iterator[DayWindow]:
-    """The closed days of ``gateway``'s topic from offset ``start``, at most ``most`` of them.
-    The topic's end is where no reading comes for ``IDLE_SECONDS`` while the broker still
-    answers (a high watermark is not a count of readings on every broker: tansu's counts
-    batches); with ``complete``, the last day is closed by that end. A malformed message, or
-    a broker that stops answering, is an error naming the topic and the offset."""
+    """The closed days of ``gateway``'s topic from offset ``start``, at most ``most`` of them,
+    up to the topic's end as the broker says it when the reader gets there (librdkafka's
+    partition end: a high watermark read beforehand is not a count of readings on every
+    broker, tansu's counts batches); with ``complete``, the last day is closed by that end.
+    A malformed message, or a broker that stops answering, is an error naming the topic and
+    the offset."""
     import orjson
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, TopicPartition
 
     topic = topic_for(gateway)
     problems: list[str] = []
-    consumer = Consumer({**settings(broker, group), "error_cb": lambda e: problems.append(str(e))})
+    consumer = Consumer(
+        {
+            **settings(broker, group),
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 50,
+            "max.partition.fetch.bytes": 16 << 20,  # a few days of readings a fetch
+            "error_cb": lambda error: problems.append(str(error)),
+        }
+    )
+    days = _Days()
     try:
         consumer.assign([TopicPartition(topic, 0, start)])
         rows: list[list[float]] = []
         day: int | None = None
-        offset, given, quiet_since = start, 0, time.monotonic()
-        while given < most:
-            batch = consumer.consume(10_000, 0.2)
+        offset, given, heard = start, 0, time.monotonic()
+        at_end = False
+        while given < most and not at_end:
+            batch = consumer.consume(10_000, 0.05)  # it waits that long for a full batch
             if not batch:
-                if time.monotonic() - quiet_since < IDLE_SECONDS:
-                    continue
-                _check_broker(consumer, broker, topic, offset, problems)
-                break
-            quiet_since = time.monotonic()
-            for message in batch:
-                if message.error() is not None:
+                if time.monotonic() - heard > STALL_SECONDS:
+                    said = problems[-1] if problems else "it does not answer"
                     raise MtbfError(
-                        f"broker {broker}: topic {topic} at offset {offset}: {message.error()}"
+                        f"broker {broker}: topic {topic}: nothing at offset {offset} for "
+                        f"{STALL_SECONDS:.0f} s ({said}): the days from there are not reported"
                     )
+                continue
+            heard = time.monotonic()
+            for message in batch:
+                error = message.error()
+                if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        at_end = True
+                        break
+                    raise MtbfError(f"broker {broker}: topic {topic} at offset {offset}: {error}")
                 at: int = message.offset() or 0  # None only on an error message
-                minute, values = _reading(orjson, topic, at, message.value())
+                minute, values = _reading(orjson, days, topic, at, message.value())
                 today = minute - minute % MINUTES_PER_DAY
                 if day is not None and today != day:
                     if today < day:
@@ -169,44 +184,41 @@ def day_windows(
                 day = today
                 rows.append([minute, *values])
                 offset = at + 1
-        if rows and day is not None and complete and given < most:
+        if rows and day is not None and complete and at_end:
             yield _window(gateway, day, rows, offset)
     finally:
         consumer.close()
 
 
-def _check_broker(consumer: Any, broker: str, topic: str, offset: int, problems: list[str]) -> None:
-    """Nothing came for a while: the end of the topic, if the broker still answers."""
-    from confluent_kafka import KafkaException
+class _Days(dict[str, int]):
+    """The first minute of each day by its date text, parsed once a day, not per reading."""
 
-    try:
-        found = consumer.list_topics(topic, timeout=STALL_SECONDS).topics.get(topic)
-    except KafkaException as error:
-        problems.append(str(error))
-        found = None
-    if found is None or found.error is not None or problems:
-        said = problems[-1] if problems else "it does not answer"
-        raise MtbfError(
-            f"broker {broker}: topic {topic}: no answer at offset {offset} ({said}): "
-            "the days from there are not reported"
-        )
+    def __missing__(self, date: str) -> int:
+        minute = int(np.datetime64(date, "m").astype(np.int64))
+        self[date] = minute
+        return minute
 
 
-def _reading(orjson: Any, topic: str, offset: int, value: bytes | None) -> tuple[int, list[float]]:
-    """A message's minute and measures; anything else is an error naming where it is."""
+def _reading(
+    orjson: Any, days: _Days, topic: str, offset: int, value: bytes | None
+) -> tuple[int, list[float]]:
+    """A message's minute and measures; anything else is an error naming where it is. The
+    time is publish's form, YYYY-MM-DDTHH:MM:00Z."""
     try:
         body = orjson.loads(value or b"")
         time_ = body["time"]
-        moment = np.datetime64(time_.removesuffix("Z"), "s")
-        seconds = int(moment.astype(np.int64))
-        if seconds % 60:
-            raise ValueError(f"time {time_} is not on a whole minute")
+        if len(time_) != 20 or time_[10] != "T" or time_[16:] != ":00Z":
+            raise ValueError(f"time {time_!r} is not YYYY-MM-DDTHH:MM:00Z")
+        hour, minute = int(time_[11:13]), int(time_[14:16])
+        if not (0 <= hour < 24 and 0 <= minute < 60) or not time_[11:16].replace(":", "").isdigit():
+            raise ValueError(f"time {time_!r} is not YYYY-MM-DDTHH:MM:00Z")
+        minute += days[time_[:10]] + hour * 60
         values = [float(body[m]) for m in MEASURES]
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise MtbfError(f"topic {topic} offset {offset}: malformed message: {error}") from None
     if any(v != v for v in values):
         raise MtbfError(f"topic {topic} offset {offset}: malformed message: a missing value")
-    return seconds // 60, values
+    return minute, values
 
 
 def _window(gateway: str, day: int, rows: list[list[float]], next_offset: int) -> DayWindow:
