@@ -19,7 +19,14 @@ from mtbf_example.dataset import read_gateway
 from mtbf_example.generate import generate
 from mtbf_example.schema import MEASURES
 from mtbf_example.service import iso_minutes
-from tests.helpers import ROOT, compile_into, run_as_user, run_script
+from tests.helpers import (
+    ROOT,
+    compile_for_session,
+    compile_into,
+    run_as_user,
+    run_in_session,
+    run_script,
+)
 
 from .helpers import DEAD_NOON, free_port, row, run_module, write_csv
 
@@ -302,3 +309,60 @@ def test_a_malformed_message_and_an_unknown_gateway_are_clean_errors(broker: str
     unknown = run_script(STREAM, "--broker", broker, "--gateway", "NOPE")
     assert unknown.returncode == 2
     assert unknown.stderr.startswith("error: no topic for gateway(s) NOPE on ")
+
+
+def test_the_stream_on_spark_prints_what_the_program_prints(
+    published: tuple[str, Path], spark_session: object, tmp_path: Path
+) -> None:
+    address, _ = published
+    reference = run_script(STREAM, "--broker", address, "--group", "spark-reference")
+    out = compile_for_session(STREAM, tmp_path, "auto", "spark")
+    compiled = run_in_session(out / "Main.py", "--broker", address, "--group", "spark")
+    assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+    assert compiled.stdout == reference.stdout
+
+
+def test_the_stream_on_docker_prints_what_the_program_prints(
+    published: tuple[str, Path], docker_engine: dict[str, str], tmp_path: Path
+) -> None:
+    """Each gateway's container reads its own topic: the broker is on the host's loopback,
+    so the containers share the host's network (the deployment model says so)."""
+    from tests.conftest import docker_leftovers
+    from tests.test_docker_target import docker_model
+
+    address, _ = published
+    reference = run_script(STREAM, "--broker", address, "--group", "docker-reference")
+    model = docker_model(tmp_path, 'network_mode = "host"\n')
+    out = compile_into(STREAM, tmp_path / "out", "auto", "docker", model)
+    compiled = run_script(
+        out / "Main.py", "--broker", address, "--group", "docker", env=docker_engine
+    )
+    assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
+    assert compiled.stdout == reference.stdout
+    assert docker_leftovers() == []
+
+
+def test_a_broker_that_goes_away_mid_run_is_a_clean_error(tmp_path: Path) -> None:
+    """A --follow run has printed its first days; the broker stops: the run ends with one
+    line naming the topic and the offset it waited at, exit status 2, and no report."""
+    from mtbf_example.broker import running_broker
+
+    data = tmp_path / "homes"
+    gateways = sorted(dict(generate(data, homes=2, days=2, seed=23)))
+    with running_broker() as address:
+        assert run_module("publish", str(data), "--broker", address).returncode == 0
+        follow = subprocess.Popen(
+            [sys.executable, str(STREAM), "--broker", address, "--follow"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, TOREADOR_PROGRESS="0"),
+        )
+        assert follow.stdout is not None
+        seen = [follow.stdout.readline() for _ in gateways]  # day one of each
+    rest, said = follow.communicate(timeout=120)
+    assert [line.split()[:2] for line in seen] == [[g, "2017-06-01:"] for g in gateways]
+    assert (follow.returncode, rest) == (2, "")
+    assert said.startswith(f"error: broker {address}: topic mtbf.")
+    assert "the days from there are not reported" in said
+    assert "Traceback" not in said
