@@ -4,6 +4,7 @@ Run as plain Python, this is the sequential reference:
 
     python mtbf_example/mtbf_stream.py --broker HOST:PORT [--gateway ID ...] [--follow]
                                        [--group NAME] [--days-per-round N] [--timezone ZONE]
+                                       [--broker-timeout SECONDS]
 
 It reads the topics `python -m mtbf_example publish` writes (`mtbf.<gateway>`, a message per
 reading) and prints a line per gateway and day as the days close:
@@ -52,10 +53,10 @@ def detect_day(window, timezone):
     )
 
 
-def read_days(position, broker, group, timezone, complete, most):
+def read_days(position, broker, group, timezone, complete, most, patience):
     """Outer kernel: the days of one gateway's topic closed since where its report got."""
     gateway, start = position
-    windows = day_windows(broker, group, gateway, start, complete, most)
+    windows = day_windows(broker, group, gateway, start, complete, most, patience)
     return producer_consumer(windows, detect_day, timezone)
 
 
@@ -69,6 +70,12 @@ def parse_arguments(argv):
         "--days-per-round", type=int, default=7, help="days a gateway reads between reports"
     )
     parser.add_argument("--timezone", default="UTC", help="zone whose noon the solar rule uses")
+    parser.add_argument(
+        "--broker-timeout",
+        type=float,
+        default=20.0,
+        help="seconds of silence after which the broker is taken for gone",
+    )
     return parser.parse_args(argv)
 
 
@@ -91,6 +98,7 @@ def main(argv):
                     arguments.timezone,
                     not arguments.follow,
                     arguments.days_per_round,
+                    arguments.broker_timeout,
                 )
                 for gateway, days in zip(list(active), found, strict=True):
                     for day in days:

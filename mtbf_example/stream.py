@@ -27,7 +27,7 @@ from .rules import MINUTES_PER_DAY
 from .schema import MEASURES
 
 # A reader that hears nothing (no reading, not the partition's end) for this long takes the
-# broker for gone.
+# broker for gone, unless told another patience (mtbf_stream.py's --broker-timeout).
 STALL_SECONDS = 20.0
 
 
@@ -123,14 +123,20 @@ class Committer:
 
 
 def day_windows(
-    broker: str, group: str, gateway: str, start: int, complete: bool, most: int
+    broker: str,
+    group: str,
+    gateway: str,
+    start: int,
+    complete: bool,
+    most: int,
+    patience: float = STALL_SECONDS,
 ) -> Iterator[DayWindow]:
     """The closed days of ``gateway``'s topic from offset ``start``, at most ``most`` of them,
     up to the topic's end as the broker says it when the reader gets there (librdkafka's
     partition end: a high watermark read beforehand is not a count of readings on every
     broker, tansu's counts batches); with ``complete``, the last day is closed by that end.
-    A malformed message, or a broker that stops answering, is an error naming the topic and
-    the offset."""
+    A malformed message, or a broker silent for ``patience`` seconds, is an error naming the
+    topic and the offset."""
     import orjson
     from confluent_kafka import Consumer, KafkaError, TopicPartition
 
@@ -155,11 +161,11 @@ def day_windows(
         while given < most and not at_end:
             batch = consumer.consume(10_000, 0.05)  # it waits that long for a full batch
             if not batch:
-                if time.monotonic() - heard > STALL_SECONDS:
+                if time.monotonic() - heard > patience:
                     said = problems[-1] if problems else "it does not answer"
                     raise MtbfError(
                         f"broker {broker}: topic {topic}: nothing at offset {offset} for "
-                        f"{STALL_SECONDS:.0f} s ({said}): the days from there are not reported"
+                        f"{patience:g} s ({said}): the days from there are not reported"
                     )
                 continue
             heard = time.monotonic()

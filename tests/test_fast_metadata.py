@@ -26,9 +26,7 @@ from toreador.compiler.fast_metadata import (
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
-    path
-    for folder in ("compiler", "runtime", "mtbf_example", "examples")
-    for path in (ROOT / folder).rglob("*.py")
+    path for folder in ("compiler", "runtime") for path in (ROOT / folder).rglob("*.py")
 )
 
 
@@ -66,7 +64,7 @@ def assert_same(module: cst.Module, every_node: bool = True) -> None:
 
 
 def test_the_projects_own_modules() -> None:
-    assert len(MODULES) > 60
+    assert len(MODULES) > 40
     for path in MODULES:
         # children are compared on the smaller modules below: libcst's own are slow to list
         assert_same(cst.parse_module(path.read_text(encoding="utf-8")), every_node=False)
@@ -101,7 +99,7 @@ def test_every_rule_of_the_contexts() -> None:
 
 
 @pytest.mark.filterwarnings("ignore")
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(program=hypothesmith.from_node())
 def test_generated_modules(program: str) -> None:
     assert_same(cst.parse_module(program))

@@ -352,7 +352,7 @@ def test_a_broker_that_goes_away_mid_run_is_a_clean_error(tmp_path: Path) -> Non
     with running_broker() as address:
         assert run_module("publish", str(data), "--broker", address).returncode == 0
         follow = subprocess.Popen(
-            [sys.executable, str(STREAM), "--broker", address, "--follow"],
+            [sys.executable, str(STREAM), "--broker", address, "--follow", "--broker-timeout", "3"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
