@@ -195,6 +195,17 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
         yield address, folder
 
 
+def following(address: str, *options: str) -> subprocess.Popen[str]:
+    """The streaming program in --follow mode, as a user starts it, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, str(STREAM), "--broker", address, "--follow", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, TOREADOR_PROGRESS="0"),
+    )
+
+
 def day_lines(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if " readings, " in line]
 
@@ -254,14 +265,7 @@ def test_a_run_killed_and_started_again_neither_loses_nor_doubles_a_day(
             "publish", str(data), "--broker", address, "--end", "2017-06-02T23:59:00Z"
         )
         assert early.returncode == 0, early.stderr
-        follow = subprocess.Popen(
-            [sys.executable, str(STREAM), "--broker", address, "--group", "g", "--follow"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ, TOREADOR_PROGRESS="0"),
-        )
-        assert follow.stdout is not None
+        follow = following(address, "--group", "g")
         seen = [follow.stdout.readline() for _ in gateways]
         time.sleep(3)  # its commits follow its lines at once; then it waits for readings
         follow.send_signal(signal.SIGKILL)
@@ -351,14 +355,7 @@ def test_a_broker_that_goes_away_mid_run_is_a_clean_error(tmp_path: Path) -> Non
     gateways = sorted(dict(generate(data, homes=2, days=2, seed=23)))
     with running_broker() as address:
         assert run_module("publish", str(data), "--broker", address).returncode == 0
-        follow = subprocess.Popen(
-            [sys.executable, str(STREAM), "--broker", address, "--follow", "--broker-timeout", "3"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ, TOREADOR_PROGRESS="0"),
-        )
-        assert follow.stdout is not None
+        follow = following(address, "--broker-timeout", "3")
         seen = [follow.stdout.readline() for _ in gateways]  # day one of each
     rest, said = follow.communicate(timeout=120)
     assert [line.split()[:2] for line in seen] == [[g, "2017-06-01:"] for g in gateways]
