@@ -15,12 +15,12 @@ then, at the end of the topics, the period's MTBF per gateway exactly as `analys
 for the data that was published. `--follow` keeps reading as readings arrive (Ctrl-C ends
 it with the report of what was read).
 
-Each round, for every gateway at once (a data_parallel_region), the gateway's kernel reads
-its topic from where the report got: a producer_consumer whose producer reads day windows
-from the topic and whose consumer finds the day's failing minutes. The main program then
-writes the days' lines and, after them, commits each topic's offset to the consumer group
-(`--group`): a run stopped and started again goes on from the first day it had not written.
-The MTBF of a run started again covers the days that run read.
+Each round is a producer_consumer: its producer reads the next days of every gateway's
+topic (a day window at a time, the messages as they came), its consumer parses a day and
+finds its failing minutes. The main program then writes the round's lines, a gateway after
+another, and, after them, commits each topic's offset to the consumer group (`--group`): a
+run stopped and started again goes on from the first day it had not written. The MTBF of a
+run started again covers the days that run read.
 """
 
 import argparse
@@ -31,13 +31,13 @@ from mtbf_example.analysis import Bounds
 from mtbf_example.errors import MtbfError
 from mtbf_example.report import text_report
 from mtbf_example.rules import battery_failing, solar_failing
-from mtbf_example.stream import Committer, DayResult, Totals, day_windows, stream_gateways
-from toreador import data_parallel_region, producer_consumer
+from mtbf_example.stream import Committer, DayResult, TopicReader, Totals, stream_gateways
+from toreador import producer_consumer
 
 
 def detect_day(window, timezone):
-    """Consumer: one day's failing minutes, per kind (battery, solar)."""
-    columns = window.columns
+    """Consumer: one day's readings parsed, and its failing minutes per kind (battery, solar)."""
+    columns = window.columns()
     minutes = columns["minute"]
     battery = battery_failing(columns["pdc"], columns["pcons"], columns["soc"], columns["pbatt"])
     solar = solar_failing(minutes, columns["pdc"], timezone)
@@ -53,13 +53,6 @@ def detect_day(window, timezone):
     )
 
 
-def read_days(position, broker, group, timezone, complete, most, patience):
-    """Outer kernel: the days of one gateway's topic closed since where its report got."""
-    gateway, start = position
-    windows = day_windows(broker, group, gateway, start, complete, most, patience)
-    return producer_consumer(windows, detect_day, timezone)
-
-
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(description="MTBF per gateway, from Kafka topics.")
     parser.add_argument("--broker", required=True, help="Kafka bootstrap server, HOST:PORT")
@@ -67,7 +60,7 @@ def parse_arguments(argv):
     parser.add_argument("--follow", action="store_true", help="keep reading new readings")
     parser.add_argument("--group", default="mtbf-stream", help="consumer group of the report")
     parser.add_argument(
-        "--days-per-round", type=int, default=7, help="days a gateway reads between reports"
+        "--days-per-round", type=int, default=30, help="days a gateway reads between reports"
     )
     parser.add_argument("--timezone", default="UTC", help="zone whose noon the solar rule uses")
     parser.add_argument(
@@ -86,34 +79,29 @@ def main(argv):
         committer = Committer(arguments.broker, arguments.group)
         offsets = committer.committed(gateways)
         totals = {gateway: Totals(gateway) for gateway in gateways}
+        reader = TopicReader(arguments.broker, arguments.group, offsets, arguments.broker_timeout)
         try:
             active = list(gateways)  # the gateways whose topics may hold more days
             while active:
-                positions = [(gateway, offsets[gateway]) for gateway in active]
-                found = data_parallel_region(
-                    positions,
-                    read_days,
-                    arguments.broker,
-                    arguments.group,
-                    arguments.timezone,
-                    not arguments.follow,
-                    arguments.days_per_round,
-                    arguments.broker_timeout,
-                )
-                for gateway, days in zip(list(active), found, strict=True):
+                windows = reader.day_windows(active, not arguments.follow, arguments.days_per_round)
+                found = producer_consumer(windows, detect_day, arguments.timezone)
+                by_gateway = {gateway: [] for gateway in active}
+                for day in found:
+                    by_gateway[day.gateway].append(day)
+                for gateway, days in by_gateway.items():
                     for day in days:
                         sys.stdout.write(day.line())
                         totals[gateway].add(day)
                     if days:
                         sys.stdout.flush()  # written before the offset says so
-                        offsets[gateway] = days[-1].next_offset
-                        committer.commit(gateway, offsets[gateway])
+                        committer.commit(gateway, days[-1].next_offset)
                     if len(days) < arguments.days_per_round and not arguments.follow:
                         active.remove(gateway)  # its topic's end was reached
-                if arguments.follow and not any(found):
-                    time.sleep(1.0)
+                if arguments.follow and not found:
+                    time.sleep(0.25)
         except KeyboardInterrupt:
             pass
+        reader.close()
         committer.close()
         results = [t.result() for t in totals.values() if t.span is not None]
         if not results:

@@ -11,7 +11,9 @@ so a run started again reads from there.
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,22 +25,11 @@ from .analysis import GatewayResult
 from .errors import MtbfError
 from .formula import Mtbf
 from .publish import QUIET, TOPIC_PREFIX, topic_for
-from .rules import MINUTES_PER_DAY
 from .schema import MEASURES
 
 # A reader that hears nothing (no reading, not the partition's end) for this long takes the
 # broker for gone, unless told another patience (mtbf_stream.py's --broker-timeout).
 STALL_SECONDS = 20.0
-
-
-@dataclass(frozen=True)
-class DayWindow:
-    """One gateway's readings of one day, and where they are in its topic."""
-
-    gateway: str
-    day: int  # the day's first minute, minutes since the epoch
-    columns: dict[str, npt.NDArray[Any]]  # "minute" and the measures
-    next_offset: int  # the offset after the day's last reading
 
 
 def settings(broker: str, group: str) -> dict[str, Any]:
@@ -122,78 +113,244 @@ class Committer:
         self.consumer.close()
 
 
-def day_windows(
-    broker: str,
-    group: str,
-    gateway: str,
-    start: int,
-    complete: bool,
-    most: int,
-    patience: float = STALL_SECONDS,
-) -> Iterator[DayWindow]:
-    """The closed days of ``gateway``'s topic from offset ``start``, at most ``most`` of them,
-    up to the topic's end as the broker says it when the reader gets there (librdkafka's
-    partition end: a high watermark read beforehand is not a count of readings on every
-    broker, tansu's counts batches); with ``complete``, the last day is closed by that end.
-    A malformed message, or a broker silent for ``patience`` seconds, is an error naming the
-    topic and the offset."""
-    import orjson
-    from confluent_kafka import Consumer, KafkaError, TopicPartition
+@dataclass(frozen=True)
+class DayWindow:
+    """One gateway's readings of one day as the broker holds them (the messages' values, not
+    yet parsed: a worker parses them), and where they are in its topic."""
 
-    topic = topic_for(gateway)
-    problems: list[str] = []
-    consumer = Consumer(
-        {
-            **settings(broker, group),
-            "enable.partition.eof": True,
-            "fetch.wait.max.ms": 50,
-            "max.partition.fetch.bytes": 16 << 20,  # a few days of readings a fetch
-            "error_cb": lambda error: problems.append(str(error)),
-        }
-    )
-    days = _Days()
-    try:
-        consumer.assign([TopicPartition(topic, 0, start)])
-        rows: list[list[float]] = []
-        day: int | None = None
-        offset, given, heard = start, 0, time.monotonic()
-        at_end = False
-        while given < most and not at_end:
-            batch = consumer.consume(10_000, 0.05)  # it waits that long for a full batch
-            if not batch:
-                if time.monotonic() - heard > patience:
-                    said = problems[-1] if problems else "it does not answer"
-                    raise MtbfError(
-                        f"broker {broker}: topic {topic}: nothing at offset {offset} for "
-                        f"{patience:g} s ({said}): the days from there are not reported"
-                    )
+    gateway: str
+    topic: str
+    date: str  # YYYY-MM-DD
+    values: list[bytes]
+    offsets: list[int]
+    next_offset: int  # the offset after the day's last reading
+
+    @property
+    def day(self) -> int:
+        """The day's first minute, minutes since the epoch."""
+        return _DAYS[self.date]
+
+    def columns(self) -> dict[str, npt.NDArray[Any]]:
+        """ "minute" and the measures; a malformed message is an error naming its offset.
+        The quick way parses the whole day at once; where it finds anything wrong, each
+        message is parsed on its own (the rule), which names the first bad one."""
+        try:
+            columns = _quick_columns(self)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            columns = None
+        return columns if columns is not None else _checked_columns(self)
+
+
+class TopicReader:
+    """The main program's reader of every gateway's topic: one consumer for all of them,
+    kept from round to round, so that what was fetched beyond a round is not fetched again.
+
+    A day is closed when a reading of a later day arrives, or, in a round told the data is
+    complete, at the end of the topic as the broker says it when the reader gets there
+    (librdkafka's partition end: a high watermark read beforehand is not a count of readings
+    on every broker, tansu's counts batches). Days are told apart by the message key, the
+    reading's time (what ``publish`` writes); a message keyed otherwise is placed by the time
+    in its value. A gateway with more closed days than its round takes is paused until the
+    next round."""
+
+    def __init__(
+        self, broker: str, group: str, offsets: dict[str, int], patience: float = STALL_SECONDS
+    ) -> None:
+        from confluent_kafka import Consumer, TopicPartition
+
+        self.broker, self.patience = broker, patience
+        self.problems: list[str] = []
+        self.consumer = Consumer(
+            {
+                **settings(broker, group),
+                "enable.partition.eof": True,
+                "fetch.wait.max.ms": 50,
+                # a full fetch queue is looked at again after 5 ms, not librdkafka's 1 s:
+                # with the default, reading stalled a second at a time
+                "fetch.queue.backoff.ms": 5,
+                "queued.min.messages": 3000,
+                "max.partition.fetch.bytes": 16 << 20,  # a few days of readings a fetch
+                "error_cb": lambda error: self.problems.append(str(error)),
+            }
+        )
+        self.topics = {topic_for(g): _Topic(g, topic_for(g), o) for g, o in offsets.items()}
+        self.consumer.assign([TopicPartition(t.topic, 0, t.next) for t in self.topics.values()])
+        self.heard = time.monotonic()
+
+    def day_windows(self, gateways: list[str], complete: bool, most: int) -> Iterator[DayWindow]:
+        """The next closed days of each of ``gateways``, at most ``most`` each; with
+        ``complete``, a topic's last day is closed by the topic's end. A gateway that gives
+        fewer than ``most`` has reached its topic's end. A malformed message, or a broker
+        silent for the reader's patience, is an error naming the topic and the offset."""
+        from confluent_kafka import TopicPartition
+
+        wanted = [self.topics[topic_for(g)] for g in gateways]
+        paused = [t for t in wanted if t.paused]
+        if paused:  # librdkafka goes on from the message after the last one given
+            self.consumer.resume([TopicPartition(t.topic, 0) for t in paused])
+            for topic in paused:
+                topic.paused = False
+        for topic in wanted:
+            topic.given = 0
+        polled = False
+        while True:
+            for topic in wanted:
+                while topic.ready and topic.given < most:
+                    topic.given += 1
+                    yield topic.ready.popleft()
+            if polled and all(t.given >= most or (t.at_end and not t.ready) for t in wanted):
+                return
+            batch = self._next_batch()
+            polled = True
+            if batch:
+                self.heard = time.monotonic()
+                self._take(batch, complete)
+                self._pause([t for t in wanted if len(t.ready) > 2 * most - t.given])
+            else:
+                waiting = [t for t in wanted if not t.at_end and t.given < most]
+                if waiting or not complete:  # following, at the end of every topic too
+                    self._check_alive(waiting or wanted)
+
+    def _next_batch(self) -> list[Any]:
+        """What the consumer holds, at once; when it holds nothing, what comes within 50 ms,
+        as soon as it comes (``consume`` would wait the whole time for a full batch)."""
+        batch: list[Any] = self.consumer.consume(10_000, 0)
+        if not batch:
+            first = self.consumer.poll(0.05)
+            if first is not None:
+                batch = [first, *self.consumer.consume(10_000, 0)]
+        return batch
+
+    def _take(self, batch: list[Any], complete: bool) -> None:
+        """The messages of ``batch`` into their topics' open days; the days they close made
+        ready. A batch holds runs of one partition's messages: each run is taken whole."""
+        from confluent_kafka import KafkaError
+
+        errors = [message.error() for message in batch]
+        names = [message.topic() for message in batch]
+        cuts = [
+            i
+            for i in range(1, len(batch))
+            if names[i] != names[i - 1] or errors[i] is not None or errors[i - 1] is not None
+        ]
+        for start, end in zip([0, *cuts], [*cuts, len(batch)], strict=True):
+            topic = self.topics.get(names[start])
+            if topic is None:
                 continue
-            heard = time.monotonic()
-            for message in batch:
-                error = message.error()
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
-                        at_end = True
-                        break
-                    raise MtbfError(f"broker {broker}: topic {topic} at offset {offset}: {error}")
-                at: int = message.offset() or 0  # None only on an error message
-                minute, values = _reading(orjson, days, topic, at, message.value())
-                today = minute - minute % MINUTES_PER_DAY
-                if day is not None and today != day:
-                    if today < day:
-                        raise MtbfError(f"topic {topic} offset {at}: a reading out of time order")
-                    yield _window(gateway, day, rows, at)
-                    given += 1
-                    rows = []
-                    if given >= most:
-                        break
-                day = today
-                rows.append([minute, *values])
-                offset = at + 1
-        if rows and day is not None and complete and at_end:
-            yield _window(gateway, day, rows, offset)
-    finally:
-        consumer.close()
+            error = errors[start]
+            if error is not None:  # an event: alone in its run
+                if error.code() != KafkaError._PARTITION_EOF:
+                    raise MtbfError(
+                        f"broker {self.broker}: topic {topic.topic} at offset {topic.next}: {error}"
+                    )
+                topic.at_end = True
+                if complete and topic.values:
+                    topic.close(topic.next)
+            else:
+                topic.take(batch[start:end])
+
+    def _pause(self, topics: list[_Topic]) -> None:
+        from confluent_kafka import TopicPartition
+
+        topics = [t for t in topics if not t.paused]
+        if topics:
+            self.consumer.pause([TopicPartition(t.topic, 0) for t in topics])
+            for topic in topics:
+                topic.paused = True
+
+    def _check_alive(self, waiting: list[_Topic]) -> None:
+        """Nothing came: past the reader's patience without a word from the broker, the
+        run ends naming where it waited. At the end of every topic (following them) silence
+        is normal: the broker is asked for a topic's end, which it answers when it is there."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        if all(t.at_end for t in waiting):
+            try:
+                self.consumer.get_watermark_offsets(
+                    TopicPartition(waiting[0].topic, 0), timeout=1.0, cached=False
+                )
+                self.heard = time.monotonic()
+                return
+            except KafkaException as error:
+                self.problems.append(str(error))
+        if time.monotonic() - self.heard > self.patience:
+            said = self.problems[-1] if self.problems else "it does not answer"
+            first = waiting[0]
+            others = f" (and {len(waiting) - 1} other topics)" if len(waiting) > 1 else ""
+            raise MtbfError(
+                f"broker {self.broker}: topic {first.topic}: nothing at offset {first.next}"
+                f"{others} for {self.patience:g} s ({said}): the days from there are not "
+                "reported"
+            )
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class _Topic:
+    """A gateway's topic as the reader holds it: the open day, the closed days not yet
+    given, and the next offset to read."""
+
+    def __init__(self, gateway: str, topic: str, start: int) -> None:
+        self.gateway, self.topic, self.next = gateway, topic, start
+        self.date: bytes | None = None
+        self.values: list[bytes] = []
+        self.offsets: list[int] = []
+        self.ready: deque[DayWindow] = deque()
+        self.at_end = self.paused = False
+        self.given = 0
+
+    def take(self, messages: list[Any]) -> None:
+        """A run of this topic's messages, in offset order. Days are told apart by the
+        message key, the reading's time: the end of a day is found by bisecting the run's
+        keys, so the main program does not look at each message. Whether each reading is of
+        its window's day, and in time order, the worker checks when it parses the day. A
+        message without such a key is placed by the time in its value."""
+        offsets = [message.offset() for message in messages]
+        if offsets[0] < self.next:  # given again after a resume: already held
+            messages = messages[bisect.bisect_left(offsets, self.next) :]
+            offsets = offsets[len(offsets) - len(messages) :]
+            if not messages:
+                return
+        keys = [message.key() for message in messages]
+        values = [message.value() for message in messages]
+        bisectable = None not in keys
+        at = 0
+        while at < len(messages):
+            date = _key_date(keys[at])
+            if date is None or not bisectable:
+                found = _reading(self.topic, offsets[at], values[at])[2][:10]
+                date, end = found.encode(), at + 1
+            else:
+                end = bisect.bisect_left(keys, date + b"U", at)  # after the day's last key
+            if date != self.date:
+                if self.date is not None and date < self.date:
+                    raise MtbfError(
+                        f"topic {self.topic} offset {offsets[at]}: a reading out of time order"
+                    )
+                if self.values:
+                    self.close(offsets[at])
+                self.date = date
+            self.values += values[at:end]
+            self.offsets += offsets[at:end]
+            at = end
+        self.next = offsets[-1] + 1
+        self.at_end = False
+
+    def close(self, next_offset: int) -> None:
+        """The open day is complete: ready to be given."""
+        assert self.date is not None
+        self.ready.append(
+            DayWindow(
+                self.gateway,
+                self.topic,
+                self.date.decode(),
+                self.values,
+                self.offsets,
+                next_offset,
+            )
+        )
+        self.values, self.offsets = [], []
 
 
 class _Days(dict[str, int]):
@@ -205,34 +362,88 @@ class _Days(dict[str, int]):
         return minute
 
 
-def _reading(
-    orjson: Any, days: _Days, topic: str, offset: int, value: bytes | None
-) -> tuple[int, list[float]]:
-    """A message's minute and measures; anything else is an error naming where it is. The
-    time is publish's form, YYYY-MM-DDTHH:MM:00Z."""
+_DAYS = _Days()
+# each minute of a day by its HH:MM text
+_CLOCK = {f"{h:02d}:{m:02d}": h * 60 + m for h in range(24) for m in range(60)}
+
+
+def _key_date(key: bytes | None) -> bytes | None:
+    """The date of a key that is a reading's time (YYYY-MM-DDTHH:MM:SSZ), else None."""
+    if key is None or len(key) != 20 or key[10:11] != b"T":
+        return None
+    date = key[:10]
+    try:
+        _DAYS[date.decode()]
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return date
+
+
+def _reading(topic: str, offset: int, value: bytes | None) -> tuple[int, list[float], str]:
+    """A message's minute, measures and time text; anything else is an error naming where
+    it is. The time is publish's form, YYYY-MM-DDTHH:MM:00Z."""
+    import orjson
+
     try:
         body = orjson.loads(value or b"")
         time_ = body["time"]
         if len(time_) != 20 or time_[10] != "T" or time_[16:] != ":00Z":
             raise ValueError(f"time {time_!r} is not YYYY-MM-DDTHH:MM:00Z")
-        hour, minute = int(time_[11:13]), int(time_[14:16])
-        if not (0 <= hour < 24 and 0 <= minute < 60) or not time_[11:16].replace(":", "").isdigit():
+        if time_[11:16] not in _CLOCK:
             raise ValueError(f"time {time_!r} is not YYYY-MM-DDTHH:MM:00Z")
-        minute += days[time_[:10]] + hour * 60
+        minute = _DAYS[time_[:10]] + _CLOCK[time_[11:16]]
         values = [float(body[m]) for m in MEASURES]
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise MtbfError(f"topic {topic} offset {offset}: malformed message: {error}") from None
     if any(v != v for v in values):
         raise MtbfError(f"topic {topic} offset {offset}: malformed message: a missing value")
-    return minute, values
+    return minute, values, time_
 
 
-def _window(gateway: str, day: int, rows: list[list[float]], next_offset: int) -> DayWindow:
+def _checked_columns(window: DayWindow) -> dict[str, npt.NDArray[Any]]:
+    """The day's columns, each message parsed and checked on its own: the first that is
+    malformed, of another day than its key, or earlier than the one before is an error."""
+    rows, last = [], window.day
+    for offset, value in zip(window.offsets, window.values, strict=True):
+        minute, values, time_ = _reading(window.topic, offset, value)
+        if time_[:10] != window.date:
+            raise MtbfError(
+                f"topic {window.topic} offset {offset}: a reading of {time_[:10]} among "
+                f"those of {window.date} (its key says another day)"
+            )
+        if minute < last:
+            raise MtbfError(f"topic {window.topic} offset {offset}: a reading out of time order")
+        last = minute
+        rows.append([minute, *values])
     table = np.asarray(rows, dtype=np.float64)
     columns: dict[str, npt.NDArray[Any]] = {"minute": table[:, 0].astype(np.int64)}
     for index, measure in enumerate(MEASURES, start=1):
         columns[measure] = table[:, index]
-    return DayWindow(gateway, day, columns, next_offset)
+    return columns
+
+
+def _quick_columns(window: DayWindow) -> dict[str, npt.NDArray[Any]] | None:
+    """The day's columns parsed a column at a time, or None where anything is not as the
+    checked way accepts it (which then finds what): the same columns when all is well."""
+    import orjson
+
+    loads = orjson.loads
+    bodies = [loads(value) for value in window.values]
+    prefix = window.date + "T"
+    clock = [
+        _CLOCK[t[11:16]] if len(t) == 20 and t[:11] == prefix and t[16:] == ":00Z" else -1
+        for t in [body["time"] for body in bodies]
+    ]
+    minutes = np.asarray(clock, dtype=np.int64)
+    if len(minutes) == 0 or minutes.min() < 0 or np.any(np.diff(minutes) < 0):
+        return None
+    columns: dict[str, npt.NDArray[Any]] = {"minute": minutes + window.day}
+    for measure in MEASURES:
+        column = np.asarray([body[measure] for body in bodies], dtype=np.float64)
+        if column.ndim != 1 or np.isnan(column).any():
+            return None
+        columns[measure] = column
+    return columns
 
 
 @dataclass(frozen=True)
