@@ -153,22 +153,37 @@ def _paced(
         send(topic, key, value)
 
 
+def client_settings(broker: str) -> dict[str, Any]:
+    """What every client of ``broker`` is given."""
+    return {
+        "bootstrap.servers": broker,
+        "socket.timeout.ms": 10_000,
+        "logger": QUIET,  # librdkafka's own lines (reconnects) stay off the user's stderr
+    }
+
+
+def broker_topics(broker: str, admin: Any = None) -> dict[str, Any]:
+    """The topics on ``broker`` by name (their metadata); a broker that does not answer is
+    a clean error, not librdkafka's endless retries."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = admin or AdminClient(client_settings(broker))
+    try:
+        return dict(admin.list_topics(timeout=10).topics)
+    except KafkaException as error:
+        raise MtbfError(f"cannot reach the Kafka broker at {broker}: {error}") from None
+
+
 def _producer(broker: str, topics: list[str]) -> Any:
     """A producer on ``broker`` with the topics made (one partition each); a broker that
     does not answer is a clean error, not librdkafka's endless retries."""
     from confluent_kafka import KafkaException, Producer
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-    settings: dict[str, Any] = {
-        "bootstrap.servers": broker,
-        "socket.timeout.ms": 10_000,
-        "logger": QUIET,  # librdkafka's own lines (reconnects) stay off the user's stderr
-    }
+    settings = client_settings(broker)
     admin = AdminClient(settings)
-    try:
-        existing = set(admin.list_topics(timeout=10).topics)
-    except KafkaException as error:
-        raise MtbfError(f"cannot reach the Kafka broker at {broker}: {error}") from None
+    existing = set(broker_topics(broker, admin))
     wanted = [
         NewTopic(t, num_partitions=1, replication_factor=1) for t in topics if t not in existing
     ]

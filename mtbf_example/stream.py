@@ -24,7 +24,7 @@ import numpy.typing as npt
 from .analysis import GatewayResult
 from .errors import MtbfError
 from .formula import Mtbf
-from .publish import QUIET, TOPIC_PREFIX, topic_for
+from .publish import TOPIC_PREFIX, broker_topics, client_settings, topic_for
 from .schema import MEASURES
 
 # A reader that hears nothing (no reading, not the partition's end) for this long takes the
@@ -34,25 +34,16 @@ STALL_SECONDS = 20.0
 
 def settings(broker: str, group: str) -> dict[str, Any]:
     return {
-        "bootstrap.servers": broker,
+        **client_settings(broker),
         "group.id": group,
         "enable.auto.commit": False,
         "session.timeout.ms": 6000,
-        "socket.timeout.ms": 10_000,
-        "logger": QUIET,
     }
 
 
 def stream_gateways(broker: str, wanted: list[str] | None) -> list[str]:
     """The gateways that have a topic on ``broker`` (all, or those ``wanted``, which must)."""
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient({k: v for k, v in settings(broker, "").items() if k != "group.id"})
-    try:
-        topics = admin.list_topics(timeout=10).topics
-    except KafkaException as error:
-        raise MtbfError(f"cannot reach the Kafka broker at {broker}: {error}") from None
+    topics = broker_topics(broker)
     found = sorted(t[len(TOPIC_PREFIX) :] for t in topics if t.startswith(TOPIC_PREFIX))
     if wanted:
         unknown = [g for g in wanted if topic_for(g) not in topics]
@@ -392,7 +383,10 @@ def _reading(topic: str, offset: int, value: bytes | None) -> tuple[int, list[fl
         if time_[11:16] not in _CLOCK:
             raise ValueError(f"time {time_!r} is not YYYY-MM-DDTHH:MM:00Z")
         minute = _DAYS[time_[:10]] + _CLOCK[time_[11:16]]
-        values = [float(body[m]) for m in MEASURES]
+        given = [body[m] for m in MEASURES]
+        if None in given:
+            raise ValueError(f"no value for {MEASURES[given.index(None)]}")
+        values = [float(v) for v in given]
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise MtbfError(f"topic {topic} offset {offset}: malformed message: {error}") from None
     if any(v != v for v in values):

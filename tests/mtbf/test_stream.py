@@ -315,6 +315,37 @@ def test_a_malformed_message_and_an_unknown_gateway_are_clean_errors(broker: str
     assert unknown.stderr.startswith("error: no topic for gateway(s) NOPE on ")
 
 
+def test_messages_keyed_otherwise_are_placed_by_their_time(broker: str) -> None:
+    """Days are split by the message key (the reading's time, as publish writes it); a
+    gateway that keys its messages otherwise is read by the time in each value; a key that
+    says another day than its value is an error naming the message."""
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": broker})
+    for done in admin.create_topics([NewTopic("mtbf.NOKEY", 1), NewTopic("mtbf.LIAR", 1)]).values():
+        done.result(30)
+    producer = Producer({"bootstrap.servers": broker})
+    times = [f"2017-06-0{day}T{hour:02d}:00:00Z" for day in (1, 2) for hour in (0, 12, 23)]
+    for time_ in times:
+        value = orjson.dumps({"time": time_, "pcons": 1.0, "pbatt": 1.0, "pdc": 900.0, "soc": 50.0})
+        producer.produce("mtbf.NOKEY", value, b"gateway NOKEY" if time_[12] != "2" else None)
+        producer.produce("mtbf.LIAR", value, time_.replace("06-01T23", "06-02T23").encode())
+    producer.flush(30)
+    keyless = run_script(STREAM, "--broker", broker, "--gateway", "NOKEY")
+    assert keyless.returncode == 0, keyless.stderr
+    assert day_lines(keyless.stdout) == [
+        "NOKEY 2017-06-01: 3 readings, 0 battery failures, 0 solar failures",
+        "NOKEY 2017-06-02: 3 readings, 0 battery failures, 0 solar failures",
+    ]
+    liar = run_script(STREAM, "--broker", broker, "--gateway", "LIAR")
+    assert (liar.returncode, liar.stdout) == (2, "")
+    assert liar.stderr == (
+        "error: topic mtbf.LIAR offset 2: a reading of 2017-06-01 among those of 2017-06-02 "
+        "(its key says another day)\n"
+    )
+
+
 def test_the_stream_on_spark_prints_what_the_program_prints(
     published: tuple[str, Path], spark_session: object, tmp_path: Path
 ) -> None:
@@ -329,14 +360,14 @@ def test_the_stream_on_spark_prints_what_the_program_prints(
 def test_the_stream_on_docker_prints_what_the_program_prints(
     published: tuple[str, Path], docker_engine: dict[str, str], tmp_path: Path
 ) -> None:
-    """Each gateway's container reads its own topic: the broker is on the host's loopback,
-    so the containers share the host's network (the deployment model says so)."""
+    """The main program reads the topics; the days travel to the worker containers through
+    the engine's Redis queue."""
     from tests.conftest import docker_leftovers
     from tests.test_docker_target import docker_model
 
     address, _ = published
     reference = run_script(STREAM, "--broker", address, "--group", "docker-reference")
-    model = docker_model(tmp_path, 'network_mode = "host"\n')
+    model = docker_model(tmp_path)
     out = compile_into(STREAM, tmp_path / "out", "auto", "docker", model)
     compiled = run_script(
         out / "Main.py", "--broker", address, "--group", "docker", env=docker_engine
