@@ -25,7 +25,6 @@ run started again covers the days that run read.
 
 import argparse
 import sys
-import time
 
 from mtbf_example.analysis import Bounds
 from mtbf_example.errors import MtbfError
@@ -97,8 +96,6 @@ def main(argv):
                         committer.commit(gateway, days[-1].next_offset)
                     if len(days) < arguments.days_per_round and not arguments.follow:
                         active.remove(gateway)  # its topic's end was reached
-                if arguments.follow and not found:
-                    time.sleep(0.25)
         except KeyboardInterrupt:
             pass
         reader.close()

@@ -30,6 +30,10 @@ from .schema import MEASURES
 # A reader that hears nothing (no reading, not the partition's end) for this long takes the
 # broker for gone, unless told another patience (mtbf_stream.py's --broker-timeout).
 STALL_SECONDS = 20.0
+# Following the topics: a round gives the days it has after this long, and waits at most
+# this long for a first day (the main program writes a round's lines when it ends).
+GATHER_SECONDS = 0.2
+IDLE_SECONDS = 1.0
 
 
 def settings(broker: str, group: str) -> dict[str, Any]:
@@ -171,8 +175,11 @@ class TopicReader:
     def day_windows(self, gateways: list[str], complete: bool, most: int) -> Iterator[DayWindow]:
         """The next closed days of each of ``gateways``, at most ``most`` each; with
         ``complete``, a topic's last day is closed by the topic's end. A gateway that gives
-        fewer than ``most`` has reached its topic's end. A malformed message, or a broker
-        silent for the reader's patience, is an error naming the topic and the offset."""
+        fewer than ``most`` has reached its topic's end. Following (not ``complete``), the
+        round ends once it has given days for ``GATHER_SECONDS``, or when every topic is at
+        its end and a day was given or ``IDLE_SECONDS`` passed: readings that keep coming
+        never hold a closed day back. A malformed message, or a broker silent for the
+        reader's patience, is an error naming the topic and the offset."""
         from confluent_kafka import TopicPartition
 
         wanted = [self.topics[topic_for(g)] for g in gateways]
@@ -183,13 +190,17 @@ class TopicReader:
                 topic.paused = False
         for topic in wanted:
             topic.given = 0
-        polled = False
+        began, first_given, polled = time.monotonic(), None, False
         while True:
             for topic in wanted:
                 while topic.ready and topic.given < most:
                     topic.given += 1
+                    first_given = first_given or time.monotonic()
                     yield topic.ready.popleft()
             if polled and all(t.given >= most or (t.at_end and not t.ready) for t in wanted):
+                if complete or first_given or time.monotonic() - began > IDLE_SECONDS:
+                    return
+            elif not complete and first_given and time.monotonic() - first_given > GATHER_SECONDS:
                 return
             batch = self._next_batch()
             polled = True
@@ -256,6 +267,8 @@ class TopicReader:
         from confluent_kafka import KafkaException, TopicPartition
 
         if all(t.at_end for t in waiting):
+            if time.monotonic() - self.heard < IDLE_SECONDS:
+                return
             try:
                 self.consumer.get_watermark_offsets(
                     TopicPartition(waiting[0].topic, 0), timeout=1.0, cached=False

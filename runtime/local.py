@@ -12,6 +12,7 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import multiprocessing
 import multiprocessing.connection
@@ -20,7 +21,8 @@ import pickle
 import queue
 import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +118,27 @@ _INHERITED: (
     ]
     | None
 ) = None
+
+
+@contextlib.contextmanager
+def _interrupt_after_fork() -> Iterator[None]:
+    """Ctrl-C while workers are forked is raised after the forks, not during them: in
+    Python's own after-fork hooks a KeyboardInterrupt is printed and dropped ("Exception
+    ignored"), and the program went on as if Ctrl-C had never been pressed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are the main thread's; it is not forking here
+        return
+    pressed: list[bool] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        if callable(previous):
+            previous(signal.SIGINT, None)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
 
 
 def _worker_main(tasks: Any, answers: list[Any], running: Any, slot: int) -> None:
@@ -227,8 +250,9 @@ class _LocalRun(Driver[Region]):
             for slot in range(self.workers)
         ]
         try:
-            for process in self.processes:
-                process.start()
+            with _interrupt_after_fork():
+                for process in self.processes:
+                    process.start()
         finally:
             _INHERITED = None
             for _, writer in answers:  # each worker holds its own: its death is an EOF

@@ -158,3 +158,21 @@ def test_made_once_makes_one_value_for_racing_threads() -> None:
     for thread in threads:
         thread.join()
     assert made == [1] and once.get(make) == 1
+
+
+def test_ctrl_c_while_workers_are_forked_is_raised_after_the_forks() -> None:
+    """A KeyboardInterrupt raised in Python's after-fork hooks is printed and dropped; the
+    local engine holds Ctrl-C over its forks and raises it after them."""
+    import os
+    import signal
+
+    from toreador.runtime.local import _interrupt_after_fork
+
+    reached_the_end_of_the_block = False
+    with pytest.raises(KeyboardInterrupt), _interrupt_after_fork():
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # the handler runs between bytecodes, here
+            pass
+        reached_the_end_of_the_block = True
+    assert reached_the_end_of_the_block
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
