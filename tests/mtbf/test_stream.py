@@ -195,10 +195,11 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
         yield address, folder
 
 
-def following(address: str, *options: str) -> subprocess.Popen[str]:
-    """The streaming program in --follow mode, as a user starts it, its output piped."""
+def following(address: str, *options: str, script: Path | None = None) -> subprocess.Popen[str]:
+    """The streaming program (or ``script``) in --follow mode, as a user starts it, its
+    output piped."""
     return subprocess.Popen(
-        [sys.executable, str(STREAM), "--broker", address, "--follow", *options],
+        [sys.executable, str(script or STREAM), "--broker", address, "--follow", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -246,6 +247,26 @@ def test_the_compiled_stream_prints_what_the_program_prints(
     assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
     assert compiled.stdout == reference.stdout
     assert len(day_lines(compiled.stdout)) == 9
+
+
+def test_ctrl_c_ends_a_compiled_follow_run_with_the_report_of_what_it_read(
+    published: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Following three published days, the compiled program prints days one and two (the
+    third stays open); Ctrl-C then ends it with the MTBF of those two days."""
+    import signal
+
+    address, data = published
+    out = compile_into(STREAM, tmp_path / "out")
+    follow = following(address, "--group", "ctrl-c", script=out / "Main.py")
+    seen = [follow.stdout.readline() for _ in range(6)]  # type: ignore[union-attr]
+    time.sleep(0.5)
+    follow.send_signal(signal.SIGINT)
+    rest, said = follow.communicate(timeout=60)
+    assert follow.returncode == 0, said
+    assert sorted(line.split()[1] for line in seen) == ["2017-06-01:"] * 3 + ["2017-06-02:"] * 3
+    analysed = run_module("analyse", str(data), "--end", "2017-06-02T23:59:00Z")
+    assert rest == analysed.stdout
 
 
 def test_a_run_killed_and_started_again_neither_loses_nor_doubles_a_day(
