@@ -4,9 +4,11 @@ A topic is ``mtbf.<gateway>`` with one partition, one message per reading in tim
 ``publish`` writes, and what a live gateway sends). A day is closed when a reading of a later
 day arrives, or, when the reader is told the data is complete, at the end of the topic.
 
-Offsets are committed to a consumer group by the main program, after it has written a day's
-line: the committed offset of a topic is the first reading of the first day not yet reported,
-so a run started again reads from there.
+The main program reads (``TopicReader``: one consumer for every topic, a day's messages
+handed on unparsed); a worker parses a day (``DayWindow.columns``). Offsets are committed to
+a consumer group by the main program, after it has written a day's line: the committed
+offset of a topic is the first reading of the first day not yet reported, so a run started
+again reads from there.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ class DayWindow:
         return _DAYS[self.date]
 
     def columns(self) -> dict[str, npt.NDArray[Any]]:
-        """ "minute" and the measures; a malformed message is an error naming its offset.
+        """The day's minutes and measures; a malformed message is an error naming its offset.
         The quick way parses the whole day at once; where it finds anything wrong, each
         message is parsed on its own (the rule), which names the first bad one."""
         try:
@@ -145,8 +147,8 @@ class TopicReader:
     (librdkafka's partition end: a high watermark read beforehand is not a count of readings
     on every broker, tansu's counts batches). Days are told apart by the message key, the
     reading's time (what ``publish`` writes); a message keyed otherwise is placed by the time
-    in its value. A gateway with more closed days than its round takes is paused until the
-    next round."""
+    in its value. A gateway holding a round's worth of closed days more than its round
+    takes is paused until the next round (librdkafka then goes on from where it was)."""
 
     def __init__(
         self, broker: str, group: str, offsets: dict[str, int], patience: float = STALL_SECONDS
