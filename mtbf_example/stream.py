@@ -118,9 +118,13 @@ class DayWindow:
     gateway: str
     topic: str
     date: str  # YYYY-MM-DD
-    values: list[bytes]
+    values: bytes | list[bytes]  # the messages, newline-joined when none holds a newline
     offsets: list[int]
     next_offset: int  # the offset after the day's last reading
+
+    def messages(self) -> list[bytes]:
+        """The day's messages, as they came."""
+        return self.values.split(b"\n") if isinstance(self.values, bytes) else self.values
 
     @property
     def day(self) -> int:
@@ -351,12 +355,20 @@ class _Topic:
                 self.gateway,
                 self.topic,
                 self.date.decode(),
-                self.values,
+                packed(self.values),
                 self.offsets,
                 next_offset,
             )
         )
         self.values, self.offsets = [], []
+
+
+def packed(values: list[bytes]) -> bytes | list[bytes]:
+    """A day's messages as one newline-joined string when none holds a newline (JSON
+    messages seldom do): it travels to a worker as one copy, where a list of 1,440
+    strings cost the main program, the reader's bottleneck, a fifth of its time a day."""
+    joined = b"\n".join(values)
+    return joined if joined.count(b"\n") == len(values) - 1 else values
 
 
 class _Days(dict[str, int]):
@@ -413,7 +425,7 @@ def _checked_columns(window: DayWindow) -> dict[str, npt.NDArray[Any]]:
     """The day's columns, each message parsed and checked on its own: the first that is
     malformed, of another day than its key, or earlier than the one before is an error."""
     rows, last = [], window.day
-    for offset, value in zip(window.offsets, window.values, strict=True):
+    for offset, value in zip(window.offsets, window.messages(), strict=True):
         minute, values, time_ = _reading(window.topic, offset, value)
         if time_[:10] != window.date:
             raise MtbfError(
@@ -437,7 +449,7 @@ def _quick_columns(window: DayWindow) -> dict[str, npt.NDArray[Any]] | None:
     import orjson
 
     loads = orjson.loads
-    bodies = [loads(value) for value in window.values]
+    bodies = [loads(value) for value in window.messages()]
     prefix = window.date + "T"
     clock = [
         _CLOCK[t[11:16]] if len(t) == 20 and t[:11] == prefix and t[16:] == ":00Z" else -1

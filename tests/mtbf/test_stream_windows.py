@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtbf_example.errors import MtbfError
-from mtbf_example.stream import DayWindow, _checked_columns, _quick_columns
+from mtbf_example.stream import DayWindow, _checked_columns, _quick_columns, packed
 
 FIRST = 100  # the offset of a window's first message
 
@@ -23,7 +23,9 @@ def window(bodies: list[Any], raw: dict[int, bytes] | None = None) -> DayWindow:
     for index, value in (raw or {}).items():
         values[index] = value
     offsets = list(range(FIRST, FIRST + len(values)))
-    return DayWindow("G", "mtbf.G", "2017-06-01", values, offsets, offsets[-1] + 1)
+    day = DayWindow("G", "mtbf.G", "2017-06-01", packed(values), offsets, offsets[-1] + 1)
+    assert day.messages() == values  # joined by newlines, or a list where one holds a newline
+    return day
 
 
 def body(minute: int, **measures: Any) -> dict[str, Any]:
@@ -70,6 +72,12 @@ FAULTS: list[tuple[str, dict[int, Any], dict[int, bytes], str]] = [
     ("not JSON", {}, {3: b"{pcons: 1"}, "malformed message"),
     ("a JSON list", {}, {3: b"[1, 2]"}, "malformed message"),
     ("an empty message", {}, {3: b""}, "malformed message"),
+    (
+        "a message of two lines",
+        {},
+        {3: b'{"time": "2017-06-01T00:03:00Z",\n"pcons": 1}'},
+        "'pbatt'",
+    ),
     ("no time", {3: {k: v for k, v in body(3).items() if k != "time"}}, {}, "'time'"),
     ("a time in another form", {3: body(3, time="2017-06-01 00:03")}, {}, "is not YYYY"),
     ("an hour past the day", {3: body(3, time="2017-06-01T24:03:00Z")}, {}, "is not YYYY"),
