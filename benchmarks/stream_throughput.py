@@ -207,13 +207,14 @@ def publish_while_following(script: Path, data: Path, days: int) -> tuple[float,
                 f"{last}T23:59:00Z",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # its progress; its exit status says how it went
             env=ENV,
         )
         follower = Follower(script, broker)
         follower.wait_for(len(gateways) * (days - 1))
         seconds = max(at for at, _ in follower.lines) - started
-        publisher.wait(timeout=300)
+        if publisher.wait(timeout=300) != 0:
+            raise SystemExit(f"publish failed with exit status {publisher.returncode}")
         follower.stop()
     return seconds, day_lines("\n".join(line for _, line in follower.lines))
 
@@ -249,7 +250,7 @@ def live_delays(script: Path, data: Path, days: int, day_seconds: float) -> list
 
     def delivered(error: Any, message: Any) -> None:
         if error is None and message.key().endswith(b"T00:00:00Z"):
-            closed = str(day_before(message.key()[:10].decode()))
+            closed = day_before(message.key()[:10].decode())
             acknowledged[(message.topic(), closed)] = time.monotonic()
 
     with running_broker() as broker:
