@@ -238,15 +238,19 @@ def test_the_compiled_stream_prints_what_the_program_prints(
 ) -> None:
     address, _ = published
     reference = run_script(
-        STREAM, "--broker", address, "--group", "reference", "--days-per-round", "2"
+        STREAM, "--broker", address, "--group", "reference", "--days-per-round", "1"
     )
     out = compile_into(STREAM, tmp_path / "out")
     compiled = run_as_user(
-        out / "Main.py", "--broker", address, "--group", "compiled", "--days-per-round", "2"
+        out / "Main.py", "--broker", address, "--group", "compiled", "--days-per-round", "1"
     )
     assert compiled.returncode == reference.returncode == 0, compiled.stderr[-3000:]
     assert compiled.stdout == reference.stdout
-    assert len(day_lines(compiled.stdout)) == 9
+    # a day a round: the reader holds the days it read beyond a round, pausing their topics
+    lines = day_lines(compiled.stdout)
+    assert [line.split()[1] for line in lines] == [
+        f"2017-06-0{d}:" for d in (1, 2, 3) for _ in "abc"
+    ]
 
 
 def test_ctrl_c_ends_a_compiled_follow_run_with_the_report_of_what_it_read(
@@ -365,6 +369,46 @@ def test_messages_keyed_otherwise_are_placed_by_their_time(broker: str) -> None:
         "error: topic mtbf.LIAR offset 2: a reading of 2017-06-01 among those of 2017-06-02 "
         "(its key says another day)\n"
     )
+
+
+def test_the_reader_holds_what_it_read_beyond_a_round(broker: str) -> None:
+    """Ten short days on a topic, a day a round: the first fetch brings them all; the reader
+    keeps the days beyond the round, pauses the topic, and gives each day once, in order,
+    its offsets following on from the last, over ten rounds."""
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from mtbf_example.stream import TopicReader
+
+    admin = AdminClient({"bootstrap.servers": broker})
+    for done in admin.create_topics([NewTopic("mtbf.SHORT", 1)]).values():
+        done.result(30)
+    producer = Producer({"bootstrap.servers": broker})
+    for day in range(1, 11):
+        for hour in (0, 12, 23):
+            time_ = f"2017-06-{day:02d}T{hour:02d}:00:00Z"
+            value = {"time": time_, "pcons": 1.0, "pbatt": 1.0, "pdc": 900.0, "soc": 50.0}
+            producer.produce("mtbf.SHORT", orjson.dumps(value), time_.encode())
+    producer.flush(30)
+    reader = TopicReader(broker, "hold", {"SHORT": 0})
+    rounds, paused = [], []
+    try:
+        while True:
+            got = list(reader.day_windows(["SHORT"], True, 1))
+            paused.append(reader.topics["mtbf.SHORT"].paused)
+            if not got:
+                break
+            rounds.append([(w.date, w.offsets, w.next_offset) for w in got])
+    finally:
+        reader.close()
+    assert [[date for date, _, _ in days] for days in rounds] == [
+        [f"2017-06-{day:02d}"] for day in range(1, 11)
+    ]
+    assert [offsets for days in rounds for _, offsets, _ in days] == [
+        [3 * i, 3 * i + 1, 3 * i + 2] for i in range(10)
+    ]
+    assert [end for days in rounds for _, _, end in days] == [3 * i + 3 for i in range(10)]
+    assert paused[0]  # it held nine days after the first round
 
 
 def test_the_stream_on_spark_prints_what_the_program_prints(
