@@ -57,6 +57,8 @@ def main() -> int:
     parser.add_argument("--live-days", type=int, default=4)
     parser.add_argument("--day-seconds", type=float, default=2.0)
     options = parser.parse_args()
+    if options.live_days >= options.days:  # the live run needs a reading after its last day
+        parser.error("--live-days must be fewer than --days")
     sys.path.insert(0, str(ROOT))
     from mtbf_example.broker import running_broker
 
@@ -85,7 +87,6 @@ def main() -> int:
                     return 1
                 samples[side].add(seconds)
     assert expected is not None
-    live = options.live_days
     good = True
     for side, script in sides.items():
         seconds, lines = publish_while_following(script, data, options.days)
@@ -99,7 +100,7 @@ def main() -> int:
             f"{seconds:.2f} s later ({closed / seconds:,.0f} readings/s)"
         )
     for side, script in sides.items():
-        delays = live_delays(script, data, live, options.day_seconds)
+        delays = live_delays(script, data, options.live_days, options.day_seconds)
         print(
             f"{side}, live ({options.homes} gateways, a day every {options.day_seconds:g} s): "
             f"{len(delays)} day lines, {statistics.median(delays) * 1000:.0f} ms median from "
@@ -183,29 +184,18 @@ def make_topics(broker: str, gateways: list[str]) -> None:
 
 
 def publish_while_following(script: Path, data: Path, days: int) -> tuple[float, list[str]]:
-    """Seconds from starting `publish` (``days`` days, as fast as it goes) and the follower
-    together to the line of the last day that closed; the day lines."""
+    """Seconds from starting `publish` (the data set of ``days`` days, as fast as it goes)
+    and the follower together to the line of the last day that closed; the day lines."""
     from mtbf_example.broker import running_broker
     from mtbf_example.sources import gateway_sources
 
-    sources, period = gateway_sources(data, None, None, None, None)
+    sources, _ = gateway_sources(data, None, None, None, None)
     gateways = [source.gateway for source in sources]
     with running_broker() as broker:
         make_topics(broker, gateways)
         started = time.monotonic()
-        last = iso_day(sources, period, days)
         publisher = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "mtbf_example",
-                "publish",
-                str(data),
-                "--broker",
-                broker,
-                "--end",
-                f"{last}T23:59:00Z",
-            ],
+            [PYTHON, "-m", "mtbf_example", "publish", str(data), "--broker", broker],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # its progress; its exit status says how it went
             env=ENV,
@@ -217,14 +207,6 @@ def publish_while_following(script: Path, data: Path, days: int) -> tuple[float,
             raise SystemExit(f"publish failed with exit status {publisher.returncode}")
         follower.stop()
     return seconds, day_lines("\n".join(line for _, line in follower.lines))
-
-
-def iso_day(sources: list[Any], period: Any, days: int) -> str:
-    """The date of the ``days``-th day of the data set."""
-    import numpy as np
-
-    first = int(sources[0].fetch(period)["minute"][0])
-    return str(np.datetime64((first - first % 1440 + (days - 1) * 1440) * 60, "s"))[:10]
 
 
 def live_delays(script: Path, data: Path, days: int, day_seconds: float) -> list[float]:

@@ -174,7 +174,8 @@ class TopicReader:
                 "error_cb": lambda error: self.problems.append(str(error)),
             }
         )
-        self.topics = {topic_for(g): _Topic(g, topic_for(g), o) for g, o in offsets.items()}
+        topics = [_Topic(gateway, offset) for gateway, offset in offsets.items()]
+        self.topics = {topic.topic: topic for topic in topics}
         self.consumer.assign([TopicPartition(t.topic, 0, t.next) for t in self.topics.values()])
         self.heard = time.monotonic()
 
@@ -301,8 +302,8 @@ class _Topic:
     """A gateway's topic as the reader holds it: the open day, the closed days not yet
     given, and the next offset to read."""
 
-    def __init__(self, gateway: str, topic: str, start: int) -> None:
-        self.gateway, self.topic, self.next = gateway, topic, start
+    def __init__(self, gateway: str, start: int) -> None:
+        self.gateway, self.topic, self.next = gateway, topic_for(gateway), start
         self.date: bytes | None = None
         self.values: list[bytes] = []
         self.offsets: list[int] = []
