@@ -64,10 +64,12 @@ class VolumeTransport:
             pause = min(pause * 2, 0.05)
 
     def finish_job(self, job: str) -> None:
+        """The job's files dropped. The workers may still be claiming, answering or dropping
+        one of them meanwhile: a file gone before its turn is not an error."""
         for folder in ("jobs", "inbox", "outbox", "claimed"):
             for entry in os.scandir(self.root / folder):
                 if entry.name.startswith(job):
-                    os.unlink(entry.path)
+                    Path(entry.path).unlink(missing_ok=True)
 
     def lost_claims(self, job: str, worker: str) -> list[int]:
         """The batches of ``job`` a dead ``worker`` had claimed, their claims dropped."""
