@@ -19,6 +19,9 @@ from .diagnostics import Diagnostic, ModelError
 @dataclass(frozen=True)
 class LocalSettings:
     workers: int = 0  # 0: the machine's cores
+    # "auto": a region runs in workers only when they win (else in the main process);
+    # "workers": always in workers, however little work a region holds
+    placement: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ SECTIONS: dict[str, type] = {
 }
 MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
 NETWORK_MODES = ("", "none", "host")
+PLACEMENTS = ("auto", "workers")
 AT_LEAST_ONE = (
     "max_attempts",
     "replicas",
@@ -178,6 +182,10 @@ class _Validator:
                     "(the default bridge reaches a private network)",
                     key,
                     section,
+                )
+            elif key == "placement" and value not in PLACEMENTS:
+                self.fail(
+                    f"{where}'placement' must be auto or workers, not {value!r}", key, section
                 )
             elif key in AT_LEAST_ONE and value == 0:
                 self.fail(f"{where}'{key}' must be at least 1", key, section)

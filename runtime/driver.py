@@ -16,6 +16,7 @@ item's output still appears once, in input order. A kernel's own exception is ne
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -46,13 +47,20 @@ def feed_for(
     steps: PatternSteps,
     items: Iterable[Any],
     as_ranges: bool = False,
+    offset: int = 0,
 ) -> ProducerFeed:
     """Where a region's batches come from: a list, tuple or range is cut as it is (but a
     producer-consumer region streams even a list through its producer step); anything else
-    is pulled lazily, what its production prints recorded under the item it produced."""
+    is pulled lazily, what its production prints recorded under the item it produced.
+    ``offset``: the region's first ``offset`` items ran already (a list's are skipped; an
+    iterator's next item is item ``offset``)."""
     if is_list_like(items) and region.pattern != "producer-consumer":
-        return SequenceFeed(items, as_ranges)  # type: ignore[arg-type]
-    return ProducerFeed(steps.source(items), not isinstance(items, SEQUENCE_TYPES))
+        return SequenceFeed(items, as_ranges, offset)  # type: ignore[arg-type]
+    if offset and is_list_like(items):
+        items = itertools.islice(items, offset, None)
+    feed = ProducerFeed(steps.source(items), not isinstance(items, SEQUENCE_TYPES))
+    feed.next_index = offset
+    return feed
 
 
 def list_pieces(

@@ -152,10 +152,13 @@ class SequenceFeed(ProducerFeed):
     """A list, tuple or range, handed out in slices (or, for workers that inherited the
     sequence, as ranges of positions: no item travels). Reading it prints nothing."""
 
-    def __init__(self, items: Sequence[Any], as_ranges: bool = False) -> None:
+    def __init__(
+        self, items: Sequence[Any], as_ranges: bool = False, start: int = 0
+    ) -> None:
         super().__init__(iter(()), capture=False)
         self.items, self.as_ranges = items, as_ranges
-        self.exhausted = len(items) == 0
+        self.next_index = start
+        self.exhausted = start >= len(items)
 
     def pull(self, wanted: int) -> Sequence[Any]:
         start = self.next_index

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import runpy
@@ -100,6 +101,14 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def in_workers(model: DeployModel | None = None) -> DeployModel:
+    """``model`` (the defaults if None) with ``[local] placement = "workers"``: every region
+    runs in worker processes however little work it holds (tests of the workers themselves:
+    a kernel that kills its process must kill a worker, not the main program)."""
+    model = model or load_model(None)
+    return dataclasses.replace(model, local=dataclasses.replace(model.local, placement="workers"))
 
 
 def compile_into(

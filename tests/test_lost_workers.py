@@ -22,7 +22,7 @@ import pytest
 
 from toreador.compiler.deploy_model import load_model
 
-from .helpers import compile_into, run_as_user, run_script
+from .helpers import compile_into, in_workers, run_as_user, run_script
 
 KILLER = """\
 import os
@@ -84,7 +84,7 @@ def test_a_worker_killed_once_is_replaced_and_nothing_is_lost_or_doubled(  # typ
     program = write_program(KILLER)
     expected = run_script(program, "800", shape)
     assert expected.returncode == 0 and expected.stdout.count("item ") == 800
-    out = compile_into(program, tmp_path / "out", pattern)
+    out = compile_into(program, tmp_path / "out", pattern, model=in_workers())
     chaos = tmp_path / "chaos"
     got = run_script(out / "Main.py", "800", shape, env=chaos_env(chaos), timeout=120)
     assert got.returncode == 0, got.stderr
@@ -103,7 +103,7 @@ def test_a_batch_that_kills_every_worker_gives_up_after_max_attempts(  # type: i
     program = write_program(KILLER)
     model_file = tmp_path / "model.toml"
     model_file.write_text("max_attempts = 3\n")
-    out = compile_into(program, tmp_path / "out", model=load_model(model_file))
+    out = compile_into(program, tmp_path / "out", model=in_workers(load_model(model_file)))
     got = run_script(
         out / "Main.py", "300", "map", env=chaos_env(tmp_path / "chaos", every=True), timeout=120
     )
@@ -122,7 +122,7 @@ def test_a_batch_that_kills_every_worker_gives_up_after_max_attempts(  # type: i
 
 def test_an_exit_status_is_named_when_workers_keep_exiting(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     program = write_program(KILLER.replace("VICTIMS = {7, 123, 555}", "VICTIMS = {123}"))
-    out = compile_into(program, tmp_path / "out")
+    out = compile_into(program, tmp_path / "out", model=in_workers())
     got = run_script(
         out / "Main.py", "300", "map", env=chaos_env(tmp_path / "chaos", every=True), timeout=120
     )
@@ -142,7 +142,7 @@ def test_a_kernels_exception_is_not_retried(write_program, tmp_path: Path) -> No
     )
     expected = run_script(program, "300", "map", env=chaos_env(tmp_path / "reference"))
     assert expected.returncode == 1 and "ValueError: first meeting with 7" in expected.stderr
-    out = compile_into(program, tmp_path / "out")
+    out = compile_into(program, tmp_path / "out", model=in_workers())
     got = run_script(out / "Main.py", "300", "map", env=chaos_env(tmp_path / "chaos"))
     assert got.returncode == 1
     assert "ValueError: first meeting with 7" in got.stderr and "again" not in got.stderr
@@ -200,7 +200,7 @@ def test_a_worker_dying_while_another_fails_does_not_retry_the_failure(  # type:
     expected = run_script(program, shape, env=chaos_env(tmp_path / "reference"))
     assert expected.returncode == 1 and "item 1 fails" in expected.stderr
     assert expected.stdout == "item 0\n"
-    out = compile_into(program, tmp_path / "out", "producer-consumer")
+    out = compile_into(program, tmp_path / "out", "producer-consumer", model=in_workers())
     chaos = tmp_path / "chaos"
     got = run_script(out / "Main.py", shape, env=chaos_env(chaos), timeout=120)
     assert got.returncode == 1
@@ -218,7 +218,7 @@ def test_an_earlier_items_exception_wins_over_a_later_batch_given_up(  # type: i
     program = write_program(RACE)
     model_file = tmp_path / "model.toml"
     model_file.write_text("max_attempts = 1\n")
-    out = compile_into(program, tmp_path / "out", model=load_model(model_file))
+    out = compile_into(program, tmp_path / "out", model=in_workers(load_model(model_file)))
     got = run_script(
         out / "Main.py", "list", env=chaos_env(tmp_path / "chaos", every=True), timeout=120
     )
@@ -259,7 +259,7 @@ def test_workers_killed_from_outside_at_random_moments_lose_nothing(  # type: ig
 ) -> None:
     program = write_program(STREAMED)
     expected = run_script(program, "6000")
-    out = compile_into(program, tmp_path / "out")
+    out = compile_into(program, tmp_path / "out", model=in_workers())
     rng = random.Random(1515)  # seeded: the same moments on every run
     moments = sorted(rng.uniform(0.3, 1.5) for _ in range(4))
     process = subprocess.Popen(

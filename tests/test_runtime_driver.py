@@ -166,12 +166,12 @@ def test_ctrl_c_while_workers_are_forked_is_raised_after_the_forks() -> None:
     import os
     import signal
 
-    from toreador.runtime.local import _interrupt_after_fork
+    from toreador.runtime.local_workers import interrupt_after_fork
 
     reached_the_end_of_the_block = False
     before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Spark sets its own
     try:
-        with pytest.raises(KeyboardInterrupt), _interrupt_after_fork():
+        with pytest.raises(KeyboardInterrupt), interrupt_after_fork():
             os.kill(os.getpid(), signal.SIGINT)
             for _ in range(1000):  # the handler runs between bytecodes, here
                 pass

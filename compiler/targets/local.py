@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from ..plan import ParallelPlan
+from typing import Any
+
+from toreador.runtime.local import Region
+
+from ..plan import ParallelPlan, RegionPlan
 from ..transform import TransformedProgram
-from .common import pattern_step_files, program_files
+from .common import model_arguments, pattern_step_files, program_files
 
 
 def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, str]:
     """File name -> content for every file this target writes (manifest aside)."""
-    files = program_files(plan, program)
+
+    def arguments(region: RegionPlan) -> list[tuple[str, Any]]:
+        return model_arguments(region, Region, plan.model.local, {})
+
+    files = program_files(plan, program, arguments)
     if plan.regions:
         files.update(pattern_step_files(plan))
     return files

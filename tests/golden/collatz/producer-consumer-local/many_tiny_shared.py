@@ -18,6 +18,7 @@ REGION_COLLATZ_LENGTH_LINE_17 = Region(
     kernel="collatz_length",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 
 

@@ -18,6 +18,7 @@ REGION_DATA_PARALLEL_REGION_LINE_12 = Region(
     kernel="<lambda at line 12>",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 REGION_ADD_BASE_LINE_13 = Region(
     label="lambdas.py:13",
@@ -26,6 +27,7 @@ REGION_ADD_BASE_LINE_13 = Region(
     kernel="add_base",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 REGION_BAG_OF_TASK_LINE_14 = Region(
     label="lambdas.py:14",
@@ -34,6 +36,7 @@ REGION_BAG_OF_TASK_LINE_14 = Region(
     kernel="[lambda v: v + 1, str, add_base]",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 REGION_POW_LINE_16 = Region(
     label="lambdas.py:16",
@@ -42,6 +45,7 @@ REGION_POW_LINE_16 = Region(
     kernel="pow",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 
 

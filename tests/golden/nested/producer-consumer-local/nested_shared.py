@@ -18,6 +18,7 @@ REGION_CHUNK_STATS_LINE_25 = Region(
     kernel="chunk_stats",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 REGION_BAG_OF_TASK_LINE_26 = Region(
     label="nested.py:26",
@@ -26,6 +27,7 @@ REGION_BAG_OF_TASK_LINE_26 = Region(
     kernel="[lowest, highest]",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 REGION_ANALYSE_GROUP_LINE_31 = Region(
     label="nested.py:31",
@@ -34,6 +36,7 @@ REGION_ANALYSE_GROUP_LINE_31 = Region(
     kernel="analyse_group",
     workers=0,
     max_attempts=4,
+    placement="auto",
 )
 
 
