@@ -34,6 +34,7 @@ from .outcomes import (
     replay_outcome,
 )
 from .output import ProducerFeed, SequenceFeed
+from .placement import record_timing
 from .semantics import SEQUENCE_TYPES, RegionRecord, is_list_like
 
 RECEIVE_SECONDS = (
@@ -209,6 +210,9 @@ class Driver(Generic[R]):
         values in input order (``total``: the item count shown by the progress line)."""
         self.sizer = sizer
         progress = Progress(self.region.label, total)
+        before = (
+            feed.next_index
+        )  # items the engine ran in place before handing the rest over
         ordered: list[Any] = []
         waiting: dict[int, Outcome] = {}  # received, waiting for earlier batches
         sent_batches: dict[int, tuple[int, Sequence[Any]]] = {}  # not yet answered
@@ -259,11 +263,11 @@ class Driver(Generic[R]):
                         feed,
                     )
                     replayed += 1
-                    progress.update(len(ordered))
+                    progress.update(before + len(ordered))
             finished = True
         finally:
             self.stop(finished)
-        progress.finish(len(ordered))
+        progress.finish(before + len(ordered))
         feed.finish()
         return ordered
 
@@ -348,7 +352,7 @@ class Progress:
         now = time.monotonic()
         if done and not self.first_seen:
             self.first_seen = True
-            _record_timing(self.label, "first-result")
+            record_timing(self.label, "first-result")
         if not self.enabled or (now - self.started < 2.0 and not self.shown):
             return
         if not final and now - self.last < self.interval:
@@ -365,13 +369,6 @@ class Progress:
     def finish(self, done: int) -> None:
         if done and not self.first_seen:
             self.update(done)
-        _record_timing(self.label, "done")
+        record_timing(self.label, "done")
         if self.shown:
             self.update(done, final=True)
-
-
-def _record_timing(label: str, event: str) -> None:
-    path = os.environ.get("TOREADOR_TIMINGS")
-    if path:
-        with open(path, "a", encoding="utf-8") as timings:
-            timings.write(f"{time.time():.6f} {event} {label}\n")

@@ -28,6 +28,7 @@ from .placement import (
     forgone,
     move_cost,
     ran_in_place,
+    record_timing,
     start_in_place,
 )
 from .semantics import (
@@ -101,6 +102,7 @@ class Region(RegionRecord):
         else:
             started = start_in_place(self, items, kernel, repl, costs)
         if started.rest is None:
+            record_timing(self.label, "in-place")
             ran_in_place(started.seconds, workers)
             if engine is not None:
                 engine.keep(kept)
@@ -108,6 +110,9 @@ class Region(RegionRecord):
         engine = _engine()
         left = None if size is None else size - started.offset
         count = kept.size if kept is not None else min(workers, left or workers)
+        record_timing(
+            self.label, f"{'kept' if kept else 'new'}-workers-after-{started.offset}"
+        )
         rest: list[Any] = engine.run_in_workers(
             self, kernel, repl, started, size, count, kept, setup
         )

@@ -225,10 +225,12 @@ class _ProcessState:
     recursion limit, the decimal context, warning filters, the locale, numpy's print
     options, and the identity of every module-level value of the program's own modules
     (the shared module, the program's other modules: not the standard library's or
-    installed packages', not the runtime's, not Main.py's, which kernels never read). The
-    compiler refuses a program whose main part rebinds or changes a global its kernels use
-    in the shared module; what it cannot see (``settings.SCALE = 3`` on another module of
-    the program, ``os.environ``, ``os.chdir``) is seen here, and new workers are forked."""
+    installed packages', not the runtime's, not Main.py's, which kernels never read), with
+    what a small list, dict or set holds. The compiler refuses a program whose main part
+    rebinds or changes a global its kernels use in the shared module; what it cannot see
+    (``settings.SCALE = 3`` on another module of the program, ``os.environ``, ``os.chdir``)
+    is seen here, and new workers are forked. Not seen: a change deep inside a module-level
+    value (a list in a dict, a large list, an array changed in place) of another module."""
 
     def __init__(self) -> None:
         self.modules = _program_modules()
@@ -250,11 +252,32 @@ class _ProcessState:
             tuple(map(id, warnings.filters)),
             locale.setlocale(locale.LC_ALL),
             repr(getattr(numpy, "get_printoptions", lambda: None)()),
-            tuple(tuple(map(id, vars(module).values())) for module in self.modules),
+            tuple(_fingerprint(vars(module)) for module in self.modules),
         )
 
     def unchanged(self) -> bool:
         return self.now() == self.value
+
+
+# A module-level list, dict or set up to this size is compared by its contents' identities
+# too: ``settings.LIMITS[0] = 5`` in the main program must reach the workers.
+SMALL_CONTAINER = 1000
+
+
+def _fingerprint(namespace: dict[str, Any]) -> tuple[Any, ...]:
+    """A module's values by identity; a small list, dict or set also by what it holds."""
+    parts: list[Any] = []
+    for value in namespace.values():
+        parts.append(id(value))
+        kind = type(value)
+        if kind in (list, dict, set) and len(value) <= SMALL_CONTAINER:
+            if kind is dict:
+                parts.append((tuple(map(id, value)), tuple(map(id, value.values()))))
+            elif kind is list:
+                parts.append(tuple(map(id, value)))
+            else:
+                parts.append(frozenset(map(id, value)))
+    return tuple(parts)
 
 
 def _program_modules() -> list[Any]:

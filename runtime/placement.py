@@ -22,15 +22,19 @@ once and a tiny one runs in place without measuring.
 
 Running in place keeps the primitive's meaning: items run in input order, what they print
 goes out as it is printed, a kernel's exception is raised (with a note naming the item) and
-nothing after it runs. The compiler has already checked that kernels change nothing the main
+nothing after it runs. An item during which the kernel imported modules (a first call
+loading what it needs) is not taken as what the next items cost: the decision waits for
+one that imported nothing. The compiler has already checked that kernels change nothing the main
 program reads, which is what makes running them here the same as running them in workers.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +90,15 @@ class Costs:
         here = left * per_item
         there = self.start + here / workers + left * self.move
         return there < SHARE * here
+
+
+def record_timing(label: str, event: str) -> None:
+    """With TOREADOR_TIMINGS naming a file, append the moment of a region's ``event`` to it:
+    where each call ran (in place, on kept or on new workers), its first result, its end."""
+    path = os.environ.get("TOREADOR_TIMINGS")
+    if path:
+        with open(path, "a", encoding="utf-8") as timings:
+            timings.write(f"{time.time():.6f} {event} {label}\n")
 
 
 def forgone() -> float:
@@ -157,8 +170,12 @@ def start_in_place(
     per_chunk = 1
     if remembered is not None and size is not None:
         per_chunk = max(1, int(CHUNK_SECONDS / max(remembered, 1e-9)))
+    measured, measured_items = (
+        0.0,
+        0,
+    )  # the kernel's time on items that imported nothing
     while True:
-        done = len(values)
+        done, modules = len(values), len(sys.modules)
         started = time.perf_counter()
         if size is None:
             # a generator: its items are produced one by one, between the kernel's calls
@@ -170,26 +187,30 @@ def start_in_place(
             _apply(region, kernel, repl, (item,), values)
         else:
             _apply(region, kernel, repl, itertools.islice(iterator, per_chunk), values)
-        spent += time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        spent += elapsed
         ran = len(values) - done
         if size is not None and (ran < per_chunk or len(values) == size):
             break
+        if len(sys.modules) != modules:
+            continue  # a first call importing what it needs: not what the next items cost
+        measured, measured_items = measured + elapsed, measured_items + ran
         if estimate is None:
-            estimate = costs(_first(items, iterator, size), values[0])
+            estimate = costs(_first(items, size), values[0])
         left = None if size is None else size - len(values)
-        per_item = spent / len(values)
-        if estimate.workers_pay(left, per_item, spent):
+        per_item = measured / measured_items
+        if estimate.workers_pay(left, per_item, measured):
             remember_cost(region.label, per_item)
             rest: Iterable[Any] = items if is_list_like(items) else iterator
             return Started(values, rest, len(values), spent)
         if size is not None:
             per_chunk = max(1, min(int(CHUNK_SECONDS / max(per_item, 1e-9)), 1 << 16))
-    if values:
-        remember_cost(region.label, spent / len(values))
+    if measured_items:
+        remember_cost(region.label, measured / measured_items)
     return Started(values, None, len(values), spent)
 
 
-def _first(items: Iterable[Any], iterator: Iterator[Any], size: int | None) -> Any:
+def _first(items: Iterable[Any], size: int | None) -> Any:
     """The call's first item again, for measuring how it travels (a list's; a generator's
     is gone, and its cost is measured on the value alone)."""
     if size is not None and is_list_like(items):

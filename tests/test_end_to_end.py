@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import EXAMPLES, compile_into, run_cli, run_script
+from .helpers import EXAMPLES, compile_into, in_workers, run_cli, run_script
 
 PATTERNS = ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"]
 CASES = {
@@ -74,7 +74,7 @@ def test_a_worker_that_always_dies_fails_loudly_after_its_attempts(  # type: ign
         "def crash(x):\n    if x == 30:\n        os._exit(9)\n    return x\n"
         "print(sum(data_parallel_region(range(100), crash)))\n"
     )
-    out = compile_into(program, tmp_path / "out")
+    out = compile_into(program, tmp_path / "out", model=in_workers())
     got = run_script(out / "Main.py", timeout=60)
     assert got.returncode != 0
     # retried on fresh workers (max_attempts, 4 by default), then given up, named
@@ -115,7 +115,7 @@ def test_worker_count_comes_from_the_model(write_program, tmp_path: Path) -> Non
         "print(len(set(data_parallel_region(range(200), pid))))\n"
     )
     model = tmp_path / "deploy.toml"
-    model.write_text("[local]\nworkers = 3\n")
+    model.write_text('[local]\nworkers = 3\nplacement = "workers"\n')
     out = tmp_path / "out"
     result = run_cli(str(program), "-o", str(out), "--model", str(model))
     assert result.returncode == 0, result.stderr
@@ -163,7 +163,11 @@ def test_unpicklable_streamed_item_fails_loudly_naming_it(write_program, tmp_pat
         "print(producer_consumer(items, kind))\n"
     )
     assert run_script(program).stdout.strip() == "['int', 'int', 'lock', 'int']"
-    got = run_script(compile_into(program, tmp_path / "out") / "Main.py", timeout=60)
+    # four cheap items run in the main process, where nothing travels: as the reference
+    in_place = run_script(compile_into(program, tmp_path / "auto") / "Main.py", timeout=60)
+    assert in_place.stdout.strip() == "['int', 'int', 'lock', 'int']", in_place.stderr
+    out = compile_into(program, tmp_path / "out", model=in_workers())
+    got = run_script(out / "Main.py", timeout=60)
     assert got.returncode == 1 and got.stdout == ""
     assert "item 2 (<unlocked _thread.lock object" in got.stderr
     assert "cannot be sent to a worker process" in got.stderr
@@ -176,7 +180,8 @@ def test_unpicklable_result_fails_loudly_naming_it(write_program, tmp_path: Path
         "print(len(data_parallel_region(range(6), make)))\n"
     )
     assert run_script(program).stdout.strip() == "6"
-    got = run_script(compile_into(program, tmp_path / "out") / "Main.py", timeout=60)
+    out = compile_into(program, tmp_path / "out", model=in_workers())
+    got = run_script(out / "Main.py", timeout=60)
     assert got.returncode == 1
     assert "failed on item 3: 3" in got.stderr
     assert "cannot be sent back to the main program" in got.stderr
@@ -298,7 +303,7 @@ def test_an_exception_that_cannot_travel_is_named_with_its_item(
         "        raise ValueError('no lock for you', threading.Lock())\n    return x\n"
         "print(data_parallel_region([0, 1, 2], lock_for))\n"
     )
-    out = compile_into(program, tmp_path / "out")
+    out = compile_into(program, tmp_path / "out", model=in_workers())
     got = run_script(out / "Main.py")
     assert got.returncode == 1
     assert "RuntimeError: ValueError: ('no lock for you', <unlocked _thread.lock" in got.stderr

@@ -1,0 +1,196 @@
+"""Where a region runs on the local target: in place when workers cannot win, in workers
+when they can, on kept workers while the state they inherited is the program's.
+
+The programs run as a user runs them (``python OUT/Main.py``); where each region call ran
+is read from the ``TOREADOR_TIMINGS`` file the runtime appends to (a documented switch), so
+the tests assert the decision, not a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toreador.runtime.placement import SHARE, Costs
+
+from .helpers import compile_into, run_as_user, run_script
+
+BUSY = """\
+import time
+
+
+def busy(seconds):
+    # CPU work (not a sleep): what a kernel's time is made of
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return seconds
+"""
+
+
+def placements(
+    program: Path, tmp_path: Path, *args: str, extra: dict[str, str] | None = None
+) -> tuple[str, list[tuple[str, str]]]:
+    """Compile ``program``, run it as a user with a timings file; check its stdout against
+    the sequential run's; return that stdout and each region call's placement event, in
+    order, as (event, region label)."""
+    expected = run_script(program, *args, env=None if extra is None else _env(extra))
+    assert expected.returncode == 0, expected.stderr
+    out = compile_into(program, tmp_path / "out")
+    timings = tmp_path / "timings.txt"
+    got = run_as_user(
+        out / "Main.py", *args, extra={**(extra or {}), "TOREADOR_TIMINGS": str(timings)}
+    )
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == expected.stdout
+    events = [line.split()[1:] for line in timings.read_text().splitlines()]
+    placed = [(e[0], e[1]) for e in events if e[0] == "in-place" or "workers" in e[0]]
+    return got.stdout, placed
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    import os
+
+    return dict(os.environ, **extra)
+
+
+def test_a_tiny_region_runs_in_place_and_a_big_one_in_workers(
+    write_program, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        BUSY + "from toreador import data_parallel_region\n"
+        "def double(x):\n    return 2 * x\n"
+        "print(sum(data_parallel_region(range(50), double)))\n"
+        "print(sum(data_parallel_region([0.02] * 40, busy)))\n"
+    )
+    _, placed = placements(program, tmp_path)
+    labels = sorted({label for _, label in placed})
+    tiny, big = labels
+    assert placed == [("in-place", tiny), ("new-workers-after-1", big)]
+
+
+def test_a_region_in_a_loop_forks_once_while_nothing_changes(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    # the replicated argument changes every round: it travels to the kept workers each time
+    program = write_program(
+        BUSY + "from toreador import data_parallel_region\n"
+        "def step_busy(seconds, step):\n    return busy(seconds) * 0 + step\n"
+        "for step in range(6):\n"
+        "    print(sum(data_parallel_region([0.01] * 20, step_busy, step)))\n"
+    )
+    stdout, placed = placements(program, tmp_path)
+    assert [int(float(n)) for n in stdout.split()] == [(20 * step) for step in range(6)]
+    events = [event for event, _ in placed]
+    assert events == ["new-workers-after-1"] + ["kept-workers-after-0"] * 5
+
+
+CHANGES = {
+    # a module-level name of another module of the program, rebound by the main program
+    "module attribute": ("settings.SCALE = step", "settings.SCALE"),
+    # what a small module-level list holds, changed in place
+    "list item": ("settings.LIMITS[0] = step", "settings.LIMITS[0]"),
+    # the environment
+    "environment": ("os.environ['SCALE'] = str(step)", "int(os.environ['SCALE'])"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_workers_are_forked_again_when_what_a_kernel_reads_changes(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path, change: str
+) -> None:
+    setting, reading = CHANGES[change]
+    write_program("SCALE = 1\nLIMITS = [1, 2, 3]\n", "settings.py")
+    program = write_program(
+        BUSY + "import os\nimport settings\nfrom toreador import data_parallel_region\n"
+        f"def scaled(seconds):\n    return busy(seconds) * 0 + {reading}\n"
+        "for step in range(4):\n"
+        f"    {setting}\n"
+        "    print(sum(data_parallel_region([0.01] * 20, scaled)))\n"
+    )
+    stdout, placed = placements(program, tmp_path, extra={"SCALE": "1"})
+    assert [int(float(n)) for n in stdout.split()] == [(20 * step) for step in range(4)]
+    assert [event for event, _ in placed] == ["new-workers-after-1"] + ["new-workers-after-0"] * 3
+
+
+def test_in_place_items_print_in_order_and_fail_as_the_reference(
+    write_program, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def invert(x):\n    print('inverting', x)\n    return 1 / (x - 3)\n"
+        "print(data_parallel_region(range(6), invert))\n"
+    )
+    expected = run_script(program)
+    out = compile_into(program, tmp_path / "out")
+    timings = tmp_path / "timings.txt"
+    got = run_as_user(out / "Main.py", extra={"TOREADOR_TIMINGS": str(timings)})
+    assert (
+        (got.returncode, got.stdout)
+        == (expected.returncode, expected.stdout)
+        == (
+            1,
+            "inverting 0\ninverting 1\ninverting 2\ninverting 3\n",
+        )
+    )
+    assert "ZeroDivisionError" in got.stderr
+    assert "kernel invert of region program.py:5 failed on item 3: 3" in got.stderr
+    # ran in the main process: no workers were started (nor a timing of a finished call)
+    assert not timings.exists()
+
+
+def test_a_generator_goes_to_workers_once_its_items_pay_and_output_keeps_its_order(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    program = write_program(
+        BUSY + "from toreador import producer_consumer\n"
+        "def readings():\n    for i in range(60):\n"
+        "        print('read', i)\n        yield i\n"
+        "def analyse(i):\n    busy(0.005)\n    print('analysed', i)\n    return i * i\n"
+        "print(sum(producer_consumer(readings(), analyse)))\n"
+    )
+    _, placed = placements(program, tmp_path)
+    [(event, _)] = placed
+    assert event.startswith("new-workers-after-")
+    assert 1 <= int(event.rsplit("-", 1)[1]) < 60
+
+
+def test_a_first_call_importing_what_it_needs_is_not_taken_for_the_items_cost(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    # the first item imports a module that takes 0.3 s to load; the 50 items are cheap
+    write_program("import time\ntime.sleep(0.3)\nFACTOR = 3\n", "slow_to_load.py")
+    program = write_program(
+        "from toreador import data_parallel_region\n"
+        "def triple(x):\n    import slow_to_load\n    return x * slow_to_load.FACTOR\n"
+        "print(sum(data_parallel_region(range(50), triple)))\n"
+    )
+    _, placed = placements(program, tmp_path)
+    assert [event for event, _ in placed] == ["in-place"]
+
+
+@pytest.mark.parametrize(
+    ("start", "workers", "left", "per_item", "move", "pays"),
+    [
+        (0.008, 2, 50, 1e-6, 0.0, False),  # 50 us of work: a fork costs more
+        (0.008, 2, 40, 0.02, 0.0, True),  # 0.8 s of work
+        (0.0004, 2, 40, 5e-5, 0.0, True),  # 2 ms on kept workers
+        (0.0004, 2, 40, 5e-5, 1e-4, False),  # ... whose items cost more to move than to run
+        (0.008, 2, 1, 10.0, 0.0, False),  # one item left: nothing to share
+    ],
+)
+def test_the_cost_rule(
+    start: float, workers: int, left: int, per_item: float, move: float, pays: bool
+) -> None:
+    costs = Costs(start, workers, move)
+    assert costs.workers_pay(left, per_item, 0.0) is pays
+    here = left * per_item
+    there = start + here / min(workers, left) + left * move
+    assert pays is (left >= 2 and there < SHARE * here)
+
+
+def test_an_unknown_number_of_items_goes_to_workers_once_it_has_cost_a_start() -> None:
+    costs = Costs(0.008, 2)
+    assert not costs.workers_pay(None, 1.0, 0.007)
+    assert costs.workers_pay(None, 1.0, 0.009)
