@@ -169,6 +169,9 @@ class Driver(Generic[R]):
     own region record ``R`` (whose settings the hooks read)."""
 
     sizer: BatchSizer  # the run's, from ``run``: ``submit`` may measure bytes with it
+    # the main process runs batches itself, as one more worker, whenever the window of
+    # batches in flight is full and no answer is waiting (``run_here``)
+    here = False
 
     def __init__(self, region: R, steps: PatternSteps, window: int) -> None:
         self.region, self.steps, self.window = region, steps, window
@@ -193,6 +196,10 @@ class Driver(Generic[R]):
         hold, every batch not answered. None: this engine cannot, the run fails at once."""
         return None
 
+    def run_here(self, number: int, batch: Sequence[Any]) -> Outcome:
+        """Run batch ``number`` in this process (with ``here`` set)."""
+        raise NotImplementedError
+
     def stop(self, finished: bool) -> None:
         """The run ended, well (``finished``) or by a failure or Ctrl-C."""
 
@@ -204,15 +211,18 @@ class Driver(Generic[R]):
 
     # -- the loop -------------------------------------------------------------------------
     def run(
-        self, feed: ProducerFeed, sizer: BatchSizer, total: int | None
+        self,
+        feed: ProducerFeed,
+        sizer: BatchSizer,
+        total: int | None,
+        sent_already: Sequence[tuple[int, Sequence[Any]]] = (),
     ) -> list[Any]:
         """Every item of ``feed`` through the workers in batches ``sizer`` sizes; the
-        values in input order (``total``: the item count shown by the progress line)."""
+        values in input order (``total``: the item count shown by the progress line).
+        ``sent_already``: batches 0, 1, ... submitted before the run (each its first item's
+        number and the batch), which come before the feed's items."""
         self.sizer = sizer
         progress = Progress(self.region.label, total)
-        before = (
-            feed.next_index
-        )  # items the engine ran in place before handing the rest over
         ordered: list[Any] = []
         waiting: dict[int, Outcome] = {}  # received, waiting for earlier batches
         sent_batches: dict[int, tuple[int, Sequence[Any]]] = {}  # not yet answered
@@ -220,6 +230,12 @@ class Driver(Generic[R]):
         attempts: dict[int, list[str]] = {}  # batch -> why each lost attempt ended
         given_up: list[Outcome] = []  # batches that used every attempt, as failures
         sent = replayed = 0
+        for start, batch in sent_already:
+            starts[sent] = start
+            sent_batches[sent] = (start, batch)
+            sent += 1
+        # items the engine ran in place before handing the rest over
+        before = starts[0] if starts else feed.next_index
         failed = finished = False
         try:
             while True:
@@ -238,7 +254,27 @@ class Driver(Generic[R]):
                     sent += 1
                 if replayed == sent:
                     break
-                outcome = given_up.pop() if given_up else self.receive(RECEIVE_SECONDS)
+                outcome = given_up.pop() if given_up else None
+                if (
+                    outcome is None
+                    and self.here
+                    and not feed.exhausted
+                    and not failed
+                    and len(waiting) < self.window * 4
+                ):
+                    # the window is full: answers first (they keep the workers fed), else
+                    # a batch run here, as one more worker
+                    outcome = self.receive(0.0)
+                    if outcome is None:
+                        start = feed.next_index
+                        batch = feed.pull(self.sizer.size(start))
+                        if batch:
+                            starts[sent] = start
+                            sent_batches[sent] = (start, batch)
+                            outcome = self.run_here(sent, batch)
+                            sent += 1
+                if outcome is None:
+                    outcome = self.receive(RECEIVE_SECONDS)
                 if outcome is None:
                     first = starts.get(replayed, feed.next_index)
                     try:

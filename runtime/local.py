@@ -14,9 +14,13 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
-from collections.abc import Iterable
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -24,6 +28,7 @@ from typing import Any
 from .placement import (
     KEPT_START_SECONDS,
     Costs,
+    Handover,
     Started,
     forgone,
     move_cost,
@@ -55,10 +60,12 @@ _IN_WORKER = False
 _ENGINE: ModuleType | None = None  # local_workers, once a region has needed workers
 
 
-def in_worker() -> None:
-    """This process is a worker: a nested region runs in place (the cores are in use)."""
+def in_worker(value: bool = True) -> bool:
+    """This process is (or, with False, is no longer) running a region's batch: a nested
+    region runs in place (the cores are in use). The previous value."""
     global _IN_WORKER
-    _IN_WORKER = True
+    previous, _IN_WORKER = _IN_WORKER, value
+    return previous
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ class Region(RegionRecord):
         # Workers inherit the items of a bag of tasks when they are forked: only task
         # numbers are sent, so a task may hold a function pickle could not ship (a lambda).
         items, kernel, repl = region_items(self.primitive, data, kernel, repl)
-        workers = worker_count(self.workers)
+        workers = self.workers or _cores()
         size = len(items) if isinstance(items, SEQUENCE_TYPES) else None
         if (
             _IN_WORKER
@@ -81,42 +88,174 @@ class Region(RegionRecord):
             or not _can_fork()
         ):
             return [kernel(item, *repl) for item in items]
-        engine = _ENGINE
-        kept = engine.take_kept() if engine is not None else None
-        setup = None
-        if engine is not None and kept is not None:
-            setup = engine.setup_bytes(kernel, repl, self.pattern)
-        if kept is not None and setup is None:
-            kept.retire()  # this region's arguments cannot travel: new workers inherit them
-            kept = None
-
-        def costs(item: Any, value: Any) -> Costs:
-            if kept is not None:
-                return Costs(KEPT_START_SECONDS, kept.size, move_cost(item, value))
-            fork = engine.fork_seconds() if engine is not None else FIRST_FORK_SECONDS
-            # a loop of regions each too small for a fork pays for one over its calls
-            return Costs(max(KEPT_START_SECONDS, fork - forgone()), workers)
-
         if self.placement == "workers":
-            started = Started([], items, 0, 0.0)
-        else:
-            started = start_in_place(self, items, kernel, repl, costs)
+            return _Call(self, items, kernel, repl, workers, here=False).in_workers(
+                Started([], items, 0, 0.0), size
+            )
+        call = _Call(self, items, kernel, repl, workers, here=True)
+        with call.forking_early(), running_here():
+            started = start_in_place(
+                self, items, kernel, repl, call.costs, call.handover
+            )
         if started.rest is None:
             record_timing(self.label, "in-place")
             ran_in_place(started.seconds, workers)
-            if engine is not None:
-                engine.keep(kept)
+            call.keep()
             return started.values
+        return started.values + call.in_workers(started, size)
+
+
+class _Call:
+    """One call of a region: the workers it may use, found or forked only when needed."""
+
+    def __init__(
+        self,
+        region: Region,
+        items: Iterable[Any],
+        kernel: Any,
+        repl: tuple[Any, ...],
+        workers: int,
+        here: bool,
+    ) -> None:
+        self.region, self.items, self.kernel, self.repl = region, items, kernel, repl
+        self.workers, self.here = workers, here
+        # the kept workers and this region's setup for them, looked at only once the work
+        # might pay for workers (a tiny region never checks them)
+        self.taken: tuple[Any, bytes | None] | None = None
+        self.early: Any = None  # a run whose workers were forked while items ran here
+        self.handover = Handover()
+
+    def take(self) -> tuple[Any, bytes | None]:
+        if self.taken is None:
+            kept, setup = None, None
+            if _ENGINE is not None and self.early is None:
+                kept = _ENGINE.take_kept()
+                if kept is not None:
+                    setup = _ENGINE.setup_bytes(
+                        self.kernel, self.repl, self.region.pattern
+                    )
+                if kept is not None and setup is None:
+                    kept.retire()  # the arguments cannot travel: new workers inherit them
+                    kept = None
+            self.taken = (kept, setup)
+        return self.taken
+
+    def costs(self, item: Any, value: Any) -> Costs:
+        """What workers would cost the rest of this call (see ``placement``)."""
+        if self.early is not None:  # forked already: only the batches' round trips
+            return Costs(KEPT_START_SECONDS, self.workers)
+        kept, _ = self.take()
+        if kept is not None:  # its workers and this process
+            return Costs(KEPT_START_SECONDS, kept.size + 1, move_cost(item, value))
+        fork = _ENGINE.fork_seconds() if _ENGINE is not None else FIRST_FORK_SECONDS
+        # a loop of regions each too small for a fork pays for one over its calls
+        return Costs(max(KEPT_START_SECONDS, fork - forgone()), self.workers)
+
+    def count(self, left: int | None) -> int:
+        """Workers to fork for ``left`` items (None: unknown), this process aside."""
+        return max(1, min(self.workers, left or self.workers) - self.here)
+
+    @contextlib.contextmanager
+    def forking_early(self) -> Iterator[None]:
+        """While the first items run here, the workers are forked once those items have
+        taken what forking costs (a timer): the call's first item may be heavy, and waiting
+        for it to end before forking would leave the other cores idle all that time. Not
+        when workers are kept, nor where the timer is not ours to set."""
+        seconds = _ENGINE.fork_seconds() if _ENGINE is not None else FIRST_FORK_SECONDS
+        if (
+            (_ENGINE is not None and _ENGINE.has_kept())
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGALRM) != signal.SIG_DFL
+            or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0)
+        ):
+            yield
+            return
+        modules = [len(sys.modules)]
+
+        def ring(_: int, frame: Any) -> None:
+            if len(sys.modules) != modules[0] or not _engine().safe_to_fork(frame):
+                # a first call importing (not what the items cost), or a moment when a
+                # fork is not safe (a lock held, a module half imported): later
+                modules[0] = len(sys.modules)
+                signal.setitimer(signal.ITIMER_REAL, seconds)
+                return
+            if self.early is None and self.taken is None:
+                try:
+                    self.fork_early()
+                except (
+                    Exception
+                ) as error:  # never the kernel's failure: it goes on here
+                    sys.stderr.write(
+                        f"toreador: {self.region.label}: no early fork: {error}\n"
+                    )
+
+        signal.signal(signal.SIGALRM, ring)
+        signal.siginterrupt(signal.SIGALRM, False)  # a system call it lands in goes on
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        except BaseException:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if self.early is not None:  # an item here failed: nothing more is run
+                self.early.abandon()
+            raise
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+    def fork_early(self) -> None:
+        """Fork the workers now, while items run here; where they inherit a list, send them
+        the items after the chunk running here (see ``placement.Handover``)."""
+        size = len(self.items) if isinstance(self.items, SEQUENCE_TYPES) else None
+        count = self.count(size)
+        run = _engine().new_run(
+            self.region, self.kernel, self.repl, count, None, None, True
+        )
+        run.fork_now(self.items)
+        end = self.handover.end
+        if size is not None and 0 <= end < size and run.inherits:
+            run.send_first(end, min(size - end, 2 * count))
+            self.handover.sent_from = end
+        self.early = run
+        self.handover.requested = True
+
+    def keep(self) -> None:
+        """All ran here: workers taken or forked early are kept for the next regions."""
+        if _ENGINE is None:
+            return
+        if self.early is not None:
+            self.early.keep()
+        elif self.taken is not None:
+            _ENGINE.keep(self.taken[0])
+
+    def in_workers(self, started: Started, size: int | None) -> list[Any]:
+        """The items ``started`` left, in workers (and here, unless the model says not)."""
         engine = _engine()
-        left = None if size is None else size - started.offset
-        count = kept.size if kept is not None else min(workers, left or workers)
-        record_timing(
-            self.label, f"{'kept' if kept else 'new'}-workers-after-{started.offset}"
-        )
-        rest: list[Any] = engine.run_in_workers(
-            self, kernel, repl, started, size, count, kept, setup
-        )
-        return started.values + rest
+        assert started.rest is not None
+        run = self.early
+        where = "new"  # forked while the first items ran here
+        if run is None:
+            kept, setup = self.take()
+            left = None if size is None else size - started.offset
+            count = kept.size if kept is not None else self.count(left)
+            run = engine.new_run(
+                self.region, self.kernel, self.repl, count, kept, setup, self.here
+            )
+            where = "kept" if kept is not None else "new"
+        record_timing(self.region.label, f"{where}-workers-after-{started.offset}")
+        values: list[Any] = run.start(started.rest, started.offset, size)
+        return values
+
+
+@contextlib.contextmanager
+def running_here() -> Iterator[None]:
+    """A region's items run in this process: a region nested in them runs in place too
+    (the outer region is the one to share out)."""
+    previous = in_worker()
+    try:
+        yield
+    finally:
+        in_worker(previous)
 
 
 def run_nested(
@@ -132,6 +271,16 @@ def run_nested(
         return run_in_place(region, data, kernel, repl)
     local = Region(region.label, region.primitive, region.pattern, region.kernel, cpus)
     return local.run(data, kernel, *repl)
+
+
+def _cores() -> int:
+    """The machine's cores, as this process may use them (looked up once: a system call)."""
+    if not _CORES:
+        _CORES.append(worker_count(0))
+    return _CORES[0]
+
+
+_CORES: list[int] = []
 
 
 def _can_fork() -> bool:

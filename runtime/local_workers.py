@@ -48,8 +48,8 @@ from .outcomes import (
     run_batch,
 )
 from .output import OutputRecorder, SequenceFeed
-from .placement import Started, forked, remember_cost, remembered_cost
-from .semantics import RegionRecord
+from .placement import forked, remember_cost, remembered_cost
+from .semantics import RegionRecord, is_list_like
 from .travel import pickled_batch
 
 TARGET_BATCH_SECONDS = 0.05
@@ -89,23 +89,21 @@ def fork_seconds() -> float:
     return _FORK_COST.seconds
 
 
-def run_in_workers(
+def new_run(
     region: RegionRecord,
     kernel: Callable[..., Any],
     repl: tuple[Any, ...],
-    started: Started,
-    size: int | None,
     workers: int,
     kept: _Workers | None,
     setup: bytes | None,
-) -> list[Any]:
-    """The items ``started`` left, on ``kept`` workers (sent ``setup``: the region's kernel
-    and arguments) or on ``workers`` processes forked now; values in input order."""
-    assert started.rest is not None
-    run = _LocalRun(
-        region, pattern_steps(region.pattern), kernel, repl, workers, kept, setup
-    )
-    return run.start(started.rest, started.offset, size)
+    here: bool,
+) -> _LocalRun:
+    """A run of ``region`` on ``kept`` workers (sent ``setup``: the region's kernel and
+    arguments) or on ``workers`` processes it forks, and with ``here`` in this process too."""
+    steps = pattern_steps(region.pattern)
+    run = _LocalRun(region, steps, kernel, repl, workers, kept, setup)
+    run.here = here
+    return run
 
 
 class _TooLarge(Exception):
@@ -412,6 +410,52 @@ _KEPT: _Workers | None = None
 _KEPT_LOCK = threading.Lock()
 
 
+# Modules whose code holds a lock while it runs (a worker forked then would inherit the lock
+# held, and wait for it forever): no fork while one of them is on the main thread's stack.
+_HOLDS_LOCKS = (
+    "threading",
+    "logging",
+    "functools",
+    "queue",
+    "importlib",
+    "concurrent",
+    "multiprocessing",
+    "asyncio",
+    "_weakrefset",
+)
+
+
+def safe_to_fork(frame: Any) -> bool:
+    """Whether the main thread, stopped at ``frame`` by a timer in the middle of a kernel,
+    may be forked: no module is half imported (a worker would find it without its names),
+    no frame of a module that holds locks is running, no lock of the program's own modules
+    is held."""
+    for module in list(sys.modules.values()):
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and getattr(spec, "_initializing", False):
+            return False
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if name.split(".", 1)[0] in _HOLDS_LOCKS:
+            return False
+        frame = frame.f_back
+    for module in _program_modules():
+        for value in list(vars(module).values()):
+            locked = getattr(value, "locked", None)
+            if (
+                type(value).__name__ in ("lock", "RLock")
+                and callable(locked)
+                and locked()
+            ):
+                return False
+    return True
+
+
+def has_kept() -> bool:
+    """Whether workers are kept (alive and current or not: ``take_kept`` checks)."""
+    return _KEPT is not None
+
+
 def take_kept() -> _Workers | None:
     """The kept workers, if they are alive and their state is still the program's: taken,
     so that a region run from another thread at the same time forks its own."""
@@ -476,6 +520,8 @@ class _LocalRun(Driver[RegionRecord]):
         self.setup_number = next(_SETUP_NUMBERS)
         self.sequence: Sequence[Any] | None = None  # the inherited list, if any
         self.early: list[Outcome] = []  # answers read while replacing a dead worker
+        self.recorder = OutputRecorder()  # what batches run here print, as in a worker
+        self.first_batches: list[tuple[int, Sequence[Any]]] = []  # see ``send_first``
 
     # the kept or forked set's parts, as the driver's hooks use them
     @property
@@ -498,12 +544,23 @@ class _LocalRun(Driver[RegionRecord]):
         assert self.pool is not None
         return self.pool.running
 
+    def fork_now(self, items: Iterable[Any]) -> None:
+        """Fork this run's workers before its items are handed over (while the first ones
+        still run in place): they inherit ``items`` if it is a list to cut."""
+        if is_list_like(items) and self.region.pattern != "producer-consumer":
+            self.sequence = items  # type: ignore[assignment]
+        self._fork_workers()
+
     def start(self, items: Iterable[Any], offset: int, size: int | None) -> list[Any]:
         """Items from ``offset`` on (those before it ran in place). Forked workers inherit a
         list, tuple or range and are sent index ranges; kept workers are sent the items; the
         producer-consumer pattern streams its items through the queue."""
         fork = self.pool is None
-        feed = feed_for(self.region, self.steps, items, as_ranges=fork, offset=offset)
+        ranges = fork or self.sequence is not None
+        if self.first_batches:  # sent already: the feed begins after them
+            assert self.first_batches[0][0] == offset
+            offset += len(self.first_batches)
+        feed = feed_for(self.region, self.steps, items, as_ranges=ranges, offset=offset)
         if fork and isinstance(feed, SequenceFeed):
             self.sequence = feed.items
         # the cost per item measured in place (or on the region's last call) sizes the
@@ -513,13 +570,14 @@ class _LocalRun(Driver[RegionRecord]):
         if per_item is not None and size is not None:
             work = per_item * (size - offset)
             smallest = min(
-                smallest, max(SMALLEST_BATCH_SECONDS, work / (2 * self.workers))
+                smallest,
+                max(SMALLEST_BATCH_SECONDS, work / (2 * (self.workers + self.here))),
             )
         sizer = BatchSizer(
             TARGET_BATCH_SECONDS,
             most=MAX_BATCH,
             max_bytes=MAX_BATCH_BYTES,
-            balance_over=self.workers,
+            balance_over=self.workers + self.here,
             total=size,
             min_seconds=smallest,
         )
@@ -527,7 +585,7 @@ class _LocalRun(Driver[RegionRecord]):
         _reap_retired()
         if fork:
             self._fork_workers()
-        values = self.run(feed, sizer, size)
+        values = self.run(feed, sizer, size, self.first_batches)
         remember_cost(self.region.label, sizer.per_item_seconds)
         return values
 
@@ -575,6 +633,26 @@ class _LocalRun(Driver[RegionRecord]):
         _FORKS_DONE[0] += 1
         forked()
         _FORK_COST.measure(time.perf_counter() - started)
+
+    def run_here(self, number: int, batch: Sequence[Any]) -> Outcome:
+        """A batch run in this process, its output recorded and replayed in order like a
+        worker's; a region nested in its kernel runs in place (the cores are in use)."""
+        items = batch
+        if self.sequence is not None:
+            assert isinstance(batch, range)
+            items = self.sequence[batch.start : batch.stop]
+        previous = local.in_worker()
+        try:
+            return run_batch(
+                number,
+                self.steps.apply_batch,
+                self.kernel,
+                self.repl,
+                items,
+                self.recorder,
+            )
+        finally:
+            local.in_worker(previous)
 
     def submit(self, number: int, start: int, batch: Sequence[Any]) -> None:
         if (
@@ -662,6 +740,31 @@ class _LocalRun(Driver[RegionRecord]):
         self.pool.close()
         self._fork_workers()  # they inherit this region's kernel and arguments
         return unanswered - {outcome.number for outcome in self.early}
+
+    @property
+    def inherits(self) -> bool:
+        """The workers inherited the region's list: its items are sent as positions."""
+        return self.sequence is not None
+
+    def send_first(self, start: int, count: int) -> None:
+        """Send the workers forked early the items from ``start`` on, one a batch (their
+        cost is not known yet, only that it is not small): batches 0 to ``count`` - 1 of
+        the run ``start`` then begins with."""
+        for number in range(count):
+            batch = range(start + number, start + number + 1)
+            self.submit(number, start + number, batch)
+            self.first_batches.append((start + number, batch))
+
+    def abandon(self) -> None:
+        """The call failed before its items were handed over: the workers are ended."""
+        assert self.pool is not None
+        self.pool.end()
+
+    def keep(self) -> None:
+        """Workers forked for this run, none of whose batches was sent: kept for the next
+        regions (they know this region's setup; the next region's travels)."""
+        assert self.pool is not None
+        keep(self.pool)
 
     def stop(self, finished: bool) -> None:
         """A finished run keeps its workers for the next region (nothing of this region is

@@ -114,10 +114,12 @@ def run_batch(
     items: Sequence[Any],
     recorder: OutputRecorder,
     keep_stderr: bool = False,
+    travels: bool = True,
 ) -> Outcome:
     """Run one batch in a worker, what it prints recorded per item; with ``keep_stderr``,
     what it writes to stderr travels with the outcome (a container's stderr is a log
-    nobody reads)."""
+    nobody reads). ``travels``: False for a batch the main process runs itself, whose
+    exception it raises as it is."""
     real_stdout, real_stderr = sys.stdout, sys.stderr
     errors = io.StringIO()
     recorder.offset = 0
@@ -134,7 +136,7 @@ def run_batch(
             number,
             offset,
             describe_item(kernel, repl, items[offset]),
-            portable(error),
+            portable(error) if travels else error,
             traceback.format_exc(),
             recorder.take(),
             errors.getvalue(),

@@ -34,9 +34,8 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
 
 from .semantics import SEQUENCE_TYPES, RegionRecord, describe_item, is_list_like
 
@@ -58,8 +57,7 @@ _LAST_COST: dict[str, float] = {}
 _FORGONE = [0.0]
 
 
-@dataclass(frozen=True)
-class Started:
+class Started(NamedTuple):
     """The items run in place, and what is left for workers: ``rest`` is None when every
     item ran here; else the list itself from position ``offset``, or an iterator whose next
     item is item ``offset``."""
@@ -70,8 +68,21 @@ class Started:
     seconds: float  # the kernel's time on the items run here
 
 
-@dataclass(frozen=True)
-class Costs:
+class Handover:
+    """Between a timer and the items running here: ``end`` is where the chunk running now
+    ends (-1: unknown, a generator's); once ``requested``, workers have been forked (and,
+    where they inherit a list, sent the items from ``sent_from``, the ``end`` the timer
+    read): the items here stop there. The timer fires between any two bytecodes, so the
+    loop stores ``end`` before it looks at ``requested``, and runs here whatever lies
+    between its position and ``sent_from`` before it hands over."""
+
+    def __init__(self) -> None:
+        self.end = -1
+        self.requested = False
+        self.sent_from = -1  # where the items sent to the workers begin (-1: none sent)
+
+
+class Costs(NamedTuple):
     """What workers would cost this region call: ``start`` seconds before the first batch,
     ``move`` seconds per item that travels (0 when the workers inherit the items)."""
 
@@ -92,12 +103,16 @@ class Costs:
         return there < SHARE * here
 
 
+# TOREADOR_TIMINGS, as the program was started with it (read once: a region in a loop runs
+# in microseconds, and looking the environment up costs one)
+_TIMINGS = os.environ.get("TOREADOR_TIMINGS", "")
+
+
 def record_timing(label: str, event: str) -> None:
     """With TOREADOR_TIMINGS naming a file, append the moment of a region's ``event`` to it:
     where each call ran (in place, on kept or on new workers), its first result, its end."""
-    path = os.environ.get("TOREADOR_TIMINGS")
-    if path:
-        with open(path, "a", encoding="utf-8") as timings:
+    if _TIMINGS:
+        with open(_TIMINGS, "a", encoding="utf-8") as timings:
             timings.write(f"{time.time():.6f} {event} {label}\n")
 
 
@@ -151,32 +166,37 @@ def start_in_place(
     kernel: Callable[..., Any],
     repl: tuple[Any, ...],
     costs: Callable[[Any, Any], Costs],
+    handover: Handover | None = None,
 ) -> Started:
     """Run items here while workers would not win (see the module's docstring). ``costs``
-    is asked once, after the first item, with that item and its value."""
+    is asked with the call's first item and its value, once they are measured (or with
+    None twice when the region's last call is what decides). ``handover``: see there."""
+    handover = handover or Handover()
     size = len(items) if isinstance(items, SEQUENCE_TYPES) else None
-    remembered = remembered_cost(region.label)
-    if (
-        size is not None
-        and remembered is not None
-        and is_list_like(items)
-        and costs(None, None).workers_pay(size, remembered, 0.0)
-    ):
-        return Started([], items, 0, 0.0)
-    iterator = iter(items)
-    values: list[Any] = []
-    spent = 0.0
-    estimate: Costs | None = None
+    remembered = _LAST_COST.get(region.label)
     per_chunk = 1
-    if remembered is not None and size is not None:
-        per_chunk = max(1, int(CHUNK_SECONDS / max(remembered, 1e-9)))
-    measured, measured_items = (
-        0.0,
-        0,
-    )  # the kernel's time on items that imported nothing
+    if size is not None and remembered is not None:
+        work = remembered * size
+        if (
+            work > KEPT_START_SECONDS
+            and is_list_like(items)
+            and costs(None, None).workers_pay(size, remembered, 0.0)
+        ):
+            return Started([], items, 0, 0.0)
+        per_chunk = max(1, min(int(CHUNK_SECONDS / max(remembered, 1e-9)), 1 << 16))
+    iterator = iter(items)
+    rest: Iterable[Any]
+    values: list[Any] = []
+    spent = 0.0  # the kernel's time here
+    measured, measured_items = 0.0, 0  # ... on items that imported nothing
+    estimate: Costs | None = None
     while True:
         done, modules = len(values), len(sys.modules)
-        started = time.perf_counter()
+        handover.end = -1 if size is None else min(size, done + per_chunk)
+        if handover.requested:
+            return _handed_over(
+                region, items, iterator, kernel, repl, values, spent, handover
+            )
         if size is None:
             # a generator: its items are produced one by one, between the kernel's calls
             try:
@@ -186,28 +206,55 @@ def start_in_place(
             started = time.perf_counter()
             _apply(region, kernel, repl, (item,), values)
         else:
+            started = time.perf_counter()
             _apply(region, kernel, repl, itertools.islice(iterator, per_chunk), values)
         elapsed = time.perf_counter() - started
         spent += elapsed
         ran = len(values) - done
+        if len(sys.modules) == modules:  # else a first call loading what it needs
+            measured, measured_items = measured + elapsed, measured_items + ran
         if size is not None and (ran < per_chunk or len(values) == size):
             break
-        if len(sys.modules) != modules:
-            continue  # a first call importing what it needs: not what the next items cost
-        measured, measured_items = measured + elapsed, measured_items + ran
+        if handover.requested:  # workers were forked meanwhile: they take the rest
+            return _handed_over(
+                region, items, iterator, kernel, repl, values, spent, handover
+            )
+        if not measured_items:
+            continue
         if estimate is None:
             estimate = costs(_first(items, size), values[0])
         left = None if size is None else size - len(values)
         per_item = measured / measured_items
         if estimate.workers_pay(left, per_item, measured):
             remember_cost(region.label, per_item)
-            rest: Iterable[Any] = items if is_list_like(items) else iterator
+            rest = items if is_list_like(items) else iterator
             return Started(values, rest, len(values), spent)
         if size is not None:
             per_chunk = max(1, min(int(CHUNK_SECONDS / max(per_item, 1e-9)), 1 << 16))
     if measured_items:
         remember_cost(region.label, measured / measured_items)
     return Started(values, None, len(values), spent)
+
+
+def _handed_over(
+    region: RegionRecord,
+    items: Iterable[Any],
+    iterator: Iterator[Any],
+    kernel: Callable[..., Any],
+    repl: tuple[Any, ...],
+    values: list[Any],
+    spent: float,
+    handover: Handover,
+) -> Started:
+    """Workers were forked while items ran here: the items up to those sent to them run
+    here, the rest is theirs."""
+    gap = handover.sent_from - len(values)
+    if gap > 0:
+        started = time.perf_counter()
+        _apply(region, kernel, repl, itertools.islice(iterator, gap), values)
+        spent += time.perf_counter() - started
+    rest = items if is_list_like(items) else iterator
+    return Started(values, rest, len(values), spent)
 
 
 def _first(items: Iterable[Any], size: int | None) -> Any:

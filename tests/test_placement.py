@@ -194,3 +194,40 @@ def test_an_unknown_number_of_items_goes_to_workers_once_it_has_cost_a_start() -
     costs = Costs(0.008, 2)
     assert not costs.workers_pay(None, 1.0, 0.007)
     assert costs.workers_pay(None, 1.0, 0.009)
+
+
+def test_workers_start_while_a_heavy_first_item_still_runs_here(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    # item 0 runs in place (its cost unknown); the workers are forked and sent item 1 while
+    # item 0 still runs, instead of after it: the other core is not left idle meanwhile
+    program = write_program(
+        BUSY + "import os, sys\nfrom toreador import data_parallel_region\n"
+        "def timed(seconds):\n    began = time.time()\n    busy(seconds)\n"
+        "    return began, time.time(), os.getpid()\n"
+        "spans = data_parallel_region([0.4] * 4, timed)\n"
+        "if 'sequential' not in sys.argv:\n"
+        "    sys.stderr.write(repr(spans))\n"
+        "print(len(spans))\n"
+    )
+    out = compile_into(program, tmp_path / "out")
+    got = run_as_user(out / "Main.py")
+    assert got.returncode == 0 and got.stdout == "4\n", got.stderr
+    spans = eval(got.stderr)  # the program's own repr of its results
+    (_, first_end, first_pid), (second_start, _, second_pid) = spans[0], spans[1]
+    assert second_pid != first_pid
+    assert second_start < first_end - 0.2
+
+
+def test_no_early_fork_while_a_kernel_holds_a_lock(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # every item runs with a module-level lock held: a worker forked at that moment would
+    # inherit it held and wait for it forever; the run must end, with the reference's output
+    program = write_program(
+        BUSY + "import threading\nfrom toreador import data_parallel_region\n"
+        "GUARD = threading.Lock()\n"
+        "def guarded(seconds):\n    with GUARD:\n        return busy(seconds)\n"
+        "print(sum(data_parallel_region([0.05] * 12, guarded)))\n"
+    )
+    stdout, placed = placements(program, tmp_path)  # it ended, printing the reference's sum
+    [(event, _)] = placed
+    assert event.startswith("new-workers-after-")
