@@ -17,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -31,9 +29,11 @@ from .placement import (
     Handover,
     Started,
     forgone,
+    is_small,
     move_cost,
     ran_in_place,
     record_timing,
+    run_small,
     start_in_place,
 )
 from .semantics import (
@@ -92,6 +92,15 @@ class Region(RegionRecord):
             return _Call(self, items, kernel, repl, workers, here=False).in_workers(
                 Started([], items, 0, 0.0), size
             )
+        if size is not None and is_small(self.label, size):
+            # the last call measured it: its work is less than even kept workers' start
+            in_worker(True)  # a region nested in it runs in place
+            try:
+                values = run_small(self, items, kernel, repl)
+            finally:
+                in_worker(False)
+            record_timing(self.label, "in-place")
+            return values
         call = _Call(self, items, kernel, repl, workers, here=True)
         with call.forking_early(), running_here():
             started = start_in_place(
@@ -161,12 +170,14 @@ class _Call:
         taken what forking costs (a timer): the call's first item may be heavy, and waiting
         for it to end before forking would leave the other cores idle all that time. Not
         when workers are kept, nor where the timer is not ours to set."""
+        # the C module under ``signal``: its enums cost a millisecond to import, as much as
+        # a small program's regions; threading's main thread is asked by signal() itself
+        signals: Any = importlib.import_module("_signal")
         seconds = _ENGINE.fork_seconds() if _ENGINE is not None else FIRST_FORK_SECONDS
         if (
             (_ENGINE is not None and _ENGINE.has_kept())
-            or threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGALRM) != signal.SIG_DFL
-            or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0)
+            or signals.getsignal(signals.SIGALRM) != signals.SIG_DFL
+            or signals.getitimer(signals.ITIMER_REAL) != (0.0, 0.0)
         ):
             yield
             return
@@ -177,7 +188,7 @@ class _Call:
                 # a first call importing (not what the items cost), or a moment when a
                 # fork is not safe (a lock held, a module half imported): later
                 modules[0] = len(sys.modules)
-                signal.setitimer(signal.ITIMER_REAL, seconds)
+                signals.setitimer(signals.ITIMER_REAL, seconds)
                 return
             if self.early is None and self.taken is None:
                 try:
@@ -189,19 +200,25 @@ class _Call:
                         f"toreador: {self.region.label}: no early fork: {error}\n"
                     )
 
-        signal.signal(signal.SIGALRM, ring)
-        signal.siginterrupt(signal.SIGALRM, False)  # a system call it lands in goes on
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            signals.signal(signals.SIGALRM, ring)
+        except ValueError:  # not the main thread: signals are the main thread's
+            yield
+            return
+        signals.siginterrupt(
+            signals.SIGALRM, False
+        )  # a system call it lands in goes on
+        signals.setitimer(signals.ITIMER_REAL, seconds)
         try:
             yield
         except BaseException:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signals.setitimer(signals.ITIMER_REAL, 0)
             if self.early is not None:  # an item here failed: nothing more is run
                 self.early.abandon()
             raise
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signals.setitimer(signals.ITIMER_REAL, 0)
+            signals.signal(signals.SIGALRM, signals.SIG_DFL)
 
     def fork_early(self) -> None:
         """Fork the workers now, while items run here; where they inherit a list, send them

@@ -147,6 +147,31 @@ def remember_cost(label: str, per_item: float | None) -> None:
     )
 
 
+def is_small(label: str, size: int) -> bool:
+    """Whether the region's last call measured less work for ``size`` items than even kept
+    workers take to start: no need to measure or look at workers again."""
+    cost = _LAST_COST.get(label)
+    return cost is not None and cost * size <= KEPT_START_SECONDS
+
+
+def run_small(
+    region: RegionRecord,
+    items: Iterable[Any],
+    kernel: Callable[..., Any],
+    repl: tuple[Any, ...],
+) -> list[Any]:
+    """A small region's items here, at a few microseconds of bookkeeping per call; the cost
+    per item measured again (unless the kernel imported modules meanwhile)."""
+    values: list[Any] = []
+    modules = len(sys.modules)
+    started = time.perf_counter()
+    _apply(region, kernel, repl, items, values)
+    elapsed = time.perf_counter() - started
+    if values and len(sys.modules) == modules:
+        remember_cost(region.label, elapsed / len(values))
+    return values
+
+
 def move_cost(item: Any, value: Any) -> float:
     """Seconds to pickle and unpickle one item and its result: what a kept worker's batch
     costs per item beyond the kernel (measured on the first item of the call)."""
