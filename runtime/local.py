@@ -56,6 +56,13 @@ __all__ = [
 # What forking a set of workers costs before this program has forked any (measured here:
 # 5 ms for a small program, 10-12 ms with pandas loaded; ``local_workers`` measures it).
 FIRST_FORK_SECONDS = 0.008
+# While a call's first item imports modules, the timer waits this many times what forking
+# costs before it forks anyway: imports may be all that item costs, or the start of a heavy
+# one, which the other cores should not sit out.
+IMPORT_RINGS = 4
+# ... unless the call has fewer items than this per process: starting workers a few tens of
+# milliseconds sooner gains a short list little, and a fork it then does not use costs that.
+FEW_ITEMS = 8
 _IN_WORKER = False
 _ENGINE: ModuleType | None = None  # local_workers, once a region has needed workers
 
@@ -182,12 +189,19 @@ class _Call:
             yield
             return
         modules = [len(sys.modules)]
+        rings = [0]
+        size = len(self.items) if isinstance(self.items, SEQUENCE_TYPES) else None
 
         def ring(_: int, frame: Any) -> None:
-            if len(sys.modules) != modules[0] or not _engine().safe_to_fork(frame):
-                # a first call importing (not what the items cost), or a moment when a
-                # fork is not safe (a lock held, a module half imported): later
-                modules[0] = len(sys.modules)
+            rings[0] += 1
+            importing = len(sys.modules) != modules[0]
+            modules[0] = len(sys.modules)
+            few = size is not None and size < FEW_ITEMS * self.workers
+            waiting = importing and (few or rings[0] < IMPORT_RINGS)
+            if waiting or not _engine().safe_to_fork(frame):
+                # a first call importing (maybe all it costs: the items may be cheap), for
+                # a while; or a moment when a fork is not safe (a lock held, a module half
+                # imported): later
                 signals.setitimer(signals.ITIMER_REAL, seconds)
                 return
             if self.early is None and self.taken is None:
