@@ -19,7 +19,7 @@ class Candidate:
 
 
 def score(candidate, target):
-    return sum((w - t) ** 2 for w, t in zip(candidate.weights, target))
+    return sum((w - t) ** 2 for w, t in zip(candidate.weights, target, strict=True))
 
 
 def best(scores):
@@ -44,7 +44,7 @@ population = [
 for generation in range(generations):
     scores = data_parallel_region(population, score, target)
     low, width = bag_of_task([scores, scores], [best, spread])
-    ranked = sorted(zip(scores, population), key=lambda pair: pair[0])
+    ranked = sorted(zip(scores, population, strict=True), key=lambda pair: pair[0])
     population = [mutate(c, generation, r) for r, (_, c) in enumerate(ranked)]
     if generation % 100 == 0:
         print(f"generation {generation}: best {low:.6f}, spread {width:.6f}")

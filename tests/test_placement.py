@@ -228,6 +228,29 @@ def test_no_early_fork_while_a_kernel_holds_a_lock(write_program, tmp_path: Path
         "def guarded(seconds):\n    with GUARD:\n        return busy(seconds)\n"
         "print(sum(data_parallel_region([0.05] * 12, guarded)))\n"
     )
-    stdout, placed = placements(program, tmp_path)  # it ended, printing the reference's sum
+    _, placed = placements(program, tmp_path)  # it ended, printing the reference's sum
     [(event, _)] = placed
     assert event.startswith("new-workers-after-")
+
+
+def test_kept_workers_serve_another_region_and_large_arguments_are_inherited(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    # region two reuses region one's workers (its kernel and small argument travel); a
+    # replicated argument over the 1 MB a kept worker is sent makes the call fork workers
+    # that inherit it, and it still reaches every item whole
+    program = write_program(
+        BUSY + "from toreador import data_parallel_region\n"
+        "def first(seconds):\n    return busy(seconds) * 0 + 1\n"
+        "def second(seconds, tag):\n    return busy(seconds) * 0 + len(tag)\n"
+        "def third(seconds, blob):\n    return busy(seconds) * 0 + blob[-1] + len(blob)\n"
+        "print(sum(data_parallel_region([0.01] * 20, first)))\n"
+        "print(sum(data_parallel_region([0.01] * 20, second, 'abc')))\n"
+        "print(sum(data_parallel_region([0.01] * 20, third, bytes(3_000_000) + b'\\x07')))\n"
+    )
+    stdout, placed = placements(program, tmp_path)
+    assert [float(n) for n in stdout.split()] == [20.0, 60.0, 20 * 3_000_008.0]
+    events = [event for event, _ in placed]
+    assert events[0] == "new-workers-after-1"
+    assert events[1].startswith("kept-workers-after-")
+    assert events[2].startswith("new-workers-after-")
