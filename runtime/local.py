@@ -96,9 +96,9 @@ class Region(RegionRecord):
         ):
             return [kernel(item, *repl) for item in items]
         if self.placement == "workers":
-            return _Call(self, items, kernel, repl, workers, here=False).in_workers(
-                Started([], items, 0, 0.0), size
-            )
+            return _Call(
+                self, items, size, kernel, repl, workers, here=False
+            ).in_workers(Started([], items, 0, 0.0))
         if size is not None and is_small(self.label, size):
             # the last call measured it: its work is less than even kept workers' start
             in_worker(True)  # a region nested in it runs in place
@@ -108,7 +108,7 @@ class Region(RegionRecord):
                 in_worker(False)
             record_timing(self.label, "in-place")
             return values
-        call = _Call(self, items, kernel, repl, workers, here=True)
+        call = _Call(self, items, size, kernel, repl, workers, here=True)
         with call.forking_early(), running_here():
             started = start_in_place(
                 self, items, kernel, repl, call.costs, call.handover
@@ -118,7 +118,7 @@ class Region(RegionRecord):
             ran_in_place(started.seconds, workers)
             call.keep()
             return started.values
-        return started.values + call.in_workers(started, size)
+        return started.values + call.in_workers(started)
 
 
 class _Call:
@@ -128,12 +128,18 @@ class _Call:
         self,
         region: Region,
         items: Iterable[Any],
+        size: int | None,
         kernel: Any,
         repl: tuple[Any, ...],
         workers: int,
         here: bool,
     ) -> None:
-        self.region, self.items, self.kernel, self.repl = region, items, kernel, repl
+        self.region, self.items, self.size = (
+            region,
+            items,
+            size,
+        )  # size: None if unknown
+        self.kernel, self.repl = kernel, repl
         self.workers, self.here = workers, here
         # the kept workers and this region's setup for them, looked at only once the work
         # might pay for workers (a tiny region never checks them)
@@ -190,7 +196,7 @@ class _Call:
             return
         modules = [len(sys.modules)]
         rings = [0]
-        size = len(self.items) if isinstance(self.items, SEQUENCE_TYPES) else None
+        size = self.size
 
         def ring(_: int, frame: Any) -> None:
             rings[0] += 1
@@ -207,9 +213,8 @@ class _Call:
             if self.early is None and self.taken is None:
                 try:
                     self.fork_early()
-                except (
-                    Exception
-                ) as error:  # never the kernel's failure: it goes on here
+                # a failed fork is never the kernel's failure: its items go on here
+                except Exception as error:
                     sys.stderr.write(
                         f"toreador: {self.region.label}: no early fork: {error}\n"
                     )
@@ -237,7 +242,7 @@ class _Call:
     def fork_early(self) -> None:
         """Fork the workers now, while items run here; where they inherit a list, send them
         the items after the chunk running here (see ``placement.Handover``)."""
-        size = len(self.items) if isinstance(self.items, SEQUENCE_TYPES) else None
+        size = self.size
         count = self.count(size)
         run = _engine().new_run(
             self.region, self.kernel, self.repl, count, None, None, True
@@ -259,7 +264,7 @@ class _Call:
         elif self.taken is not None:
             _ENGINE.keep(self.taken[0])
 
-    def in_workers(self, started: Started, size: int | None) -> list[Any]:
+    def in_workers(self, started: Started) -> list[Any]:
         """The items ``started`` left, in workers (and here, unless the model says not)."""
         engine = _engine()
         assert started.rest is not None
@@ -267,14 +272,14 @@ class _Call:
         where = "new"  # forked while the first items ran here
         if run is None:
             kept, setup = self.take()
-            left = None if size is None else size - started.offset
+            left = None if self.size is None else self.size - started.offset
             count = kept.size if kept is not None else self.count(left)
             run = engine.new_run(
                 self.region, self.kernel, self.repl, count, kept, setup, self.here
             )
             where = "kept" if kept is not None else "new"
         record_timing(self.region.label, f"{where}-workers-after-{started.offset}")
-        values: list[Any] = run.start(started.rest, started.offset, size)
+        values: list[Any] = run.start(started.rest, started.offset, self.size)
         return values
 
 

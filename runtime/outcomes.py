@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from .output import Output, OutputRecorder, ProducerFeed, replay
-from .semantics import RegionRecord, describe_item, short_repr
+from .semantics import RegionRecord, describe_item, failure_note, short_repr
 from .travel import picklable, portable, received
 
 
@@ -222,10 +222,7 @@ def replay_outcome(
     sys.stdout.flush()
     if outcome.offset < 0:  # no kernel failed: the driver gave the batch up
         raise error
-    note = (
-        f"toreador: kernel {region.kernel} of region {region.label} "
-        f"failed on item {start + outcome.offset}: {outcome.item}"
-    )
+    note = failure_note(region, start + outcome.offset, outcome.item)
     if isinstance(error, BaseException) and not isinstance(
         error, SystemExit | KeyboardInterrupt
     ):

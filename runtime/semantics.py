@@ -109,6 +109,14 @@ def worker_count(requested: int) -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def failure_note(region: RegionRecord, position: int, item: str) -> str:
+    """The note a kernel's exception carries, wherever it ran: region, position, item."""
+    return (
+        f"toreador: kernel {region.kernel} of region {region.label} "
+        f"failed on item {position}: {item}"
+    )
+
+
 def short_repr(item: Any) -> str:
     """The item as an error message shows it; a broken __repr__ must not hide the failure."""
     try:
