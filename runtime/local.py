@@ -196,6 +196,7 @@ class _Call:
             return
         modules = [len(sys.modules)]
         rings = [0]
+        held = [False]  # the last ring did not fork: an import or an unsafe moment
         size = self.size
 
         def ring(_: int, frame: Any) -> None:
@@ -208,6 +209,14 @@ class _Call:
                 # a first call importing (maybe all it costs: the items may be cheap), for
                 # a while; or a moment when a fork is not safe (a lock held, a module half
                 # imported): later
+                held[0] = True
+                signals.setitimer(signals.ITIMER_REAL, seconds)
+                return
+            if held[0]:
+                # the import (or the unsafe moment) ended within the last interval: the
+                # items after it get a whole interval of their own before a fork, or a
+                # ring landing just after a long import would fork for cheap items
+                held[0] = False
                 signals.setitimer(signals.ITIMER_REAL, seconds)
                 return
             if self.early is None and self.taken is None:
