@@ -43,6 +43,10 @@ class HadoopSettings:
     output: str = "toreador-output"
     reducers: int = 2
     python: str = "python3"
+    # "auto": without a Hadoop installation, a region whose work cannot pay for the local
+    # streaming runner's processes runs in Main.py; "workers": always as a streaming job.
+    # With an installation every region is a job: the cluster is what the user asked for.
+    placement: str = "auto"
 
 
 @dataclass(frozen=True)

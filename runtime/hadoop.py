@@ -8,6 +8,10 @@ kernel and the replicated arguments into job.txt, then runs the job:
 - without one: a local streaming runner that keeps Hadoop Streaming's contract (split input,
   parallel mapper processes, sort by key, partition to reducers, parallel reducers), and says
   so on stderr.
+Without an installation, a region runs its first items in Main.py, measured, and becomes a
+job only once a job would win (``placement``: the local engine's rule, a job's start-up
+measured as its cost); a small region in a loop never starts processes. The model's
+``[hadoop] placement = "workers"`` makes every region a job.
 A list is one job; any other iterable runs as jobs over rounds of growing splits, so an
 endless producer never fills the disk before a mapper runs. The reducers' output is read back
 in key order and replayed as every engine replays outcomes (``outcomes.replay_outcome``).
@@ -16,12 +20,14 @@ in key order and replayed as every engine replays outcomes (``outcomes.replay_ou
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +37,12 @@ from typing import Any
 from . import hadoop_streaming as streaming
 from .outcomes import replay_outcome
 from .output import ProducerFeed
+from .placement import (
+    Costs,
+    record_timing,
+    remembered_cost,
+    start_in_place,
+)
 from .semantics import (
     SEQUENCE_TYPES,
     PrimitiveUsageError,
@@ -54,6 +66,17 @@ PROGRAM_ARCHIVE = "program_modules.zip"
 # many items at first, twice as many each round up to the last.
 STREAM_FIRST_SPLIT = 1_000
 STREAM_LAST_SPLIT = 50_000
+# What a job of the local streaming runner costs beyond its items' work, until this
+# program's first job measures it: its mapper and reducer processes start (an interpreter,
+# the runtime and the program imported in each), the sort, the files (0.15-0.2 s here for
+# a job of 30 tiny items). A region whose work cannot pay for that runs in Main.py.
+RUNNER_START_SECONDS = 0.15
+_RUNNER_START = [RUNNER_START_SECONDS]
+_HERE = [
+    False
+]  # a region's items run in Main.py now: a region nested in them runs in place
+_SAID_LOCAL_RUNNER = [False]  # the local streaming runner is named once per run
+_CHECKED: set[str] = set()  # regions whose kernel and arguments were found sendable
 
 
 @dataclass(frozen=True)
@@ -68,11 +91,46 @@ class Region(RegionRecord):
     output: str = "toreador-output"
     shared_module: str = ""
 
+    # "auto": without an installation, in Main.py when a job cannot win; "workers": a job
+    placement: str = "auto"
+
     def run(self, data: Iterable[Any], kernel: Any, *repl: Any) -> list[Any]:
         data, kernel, repl = region_items(self.primitive, data, kernel, repl)
-        if os.environ.get(IN_TASK):
+        if os.environ.get(IN_TASK) or _HERE[0]:
             return [kernel(item, *repl) for item in data]
+        if self.placement == "auto" and hadoop_command(self) is None:
+            return self._run_where_it_pays(data, kernel, repl)
         return _StreamingJob(self, kernel, repl, data).run()
+
+    def _run_where_it_pays(
+        self, data: Iterable[Any], kernel: Any, repl: tuple[Any, ...]
+    ) -> list[Any]:
+        """The local streaming runner starts processes for every job: the first items run
+        here, measured, and the rest becomes a job only once it would win (the local
+        engine's rule, ``placement``, with a job's measured start-up as the cost)."""
+        if self.label not in _CHECKED:
+            # a kernel that a job could not be sent is refused here too, on the first call:
+            # the program must not run without Hadoop and fail with it
+            job_payload(
+                self.label, self.kernel, (kernel, repl, self.label), "Hadoop tasks"
+            )
+            _CHECKED.add(self.label)
+        mappers = worker_count(self.workers)
+
+        def costs(item: Any, value: Any) -> Costs:
+            return Costs(_RUNNER_START[0], mappers)
+
+        _HERE[0] = True
+        try:
+            started = start_in_place(self, data, kernel, repl, costs)
+        finally:
+            _HERE[0] = False
+        if started.rest is None:
+            record_timing(self.label, "in-place")
+            return started.values
+        record_timing(self.label, f"job-after-{started.offset}")
+        job = _StreamingJob(self, kernel, repl, started.rest, started.offset)
+        return started.values + job.run()
 
 
 def hadoop_command(region: Region) -> tuple[str, str] | None:
@@ -105,14 +163,26 @@ def program_archive(path: Path, shipped: set[str]) -> Path:
 
 class _StreamingJob:
     def __init__(
-        self, region: Region, kernel: Any, repl: tuple[Any, ...], data: Iterable[Any]
+        self,
+        region: Region,
+        kernel: Any,
+        repl: tuple[Any, ...],
+        data: Iterable[Any],
+        offset: int = 0,
     ) -> None:
+        """``offset``: the items before it ran in Main.py (of a list, the job takes the
+        rest; an iterator's next item is item ``offset``)."""
         self.region, self.kernel, self.repl = region, kernel, repl
         self.mappers = worker_count(region.workers)
-        self.feed = ProducerFeed(iter(data), not isinstance(data, SEQUENCE_TYPES))
         # a list, tuple or range: one job, a split per mapper; anything else is streamed
         # as jobs over growing rounds, so memory and disk stay bounded
-        self.size = len(data) if is_list_like(data) else None  # type: ignore[arg-type]
+        self.size: int | None = None
+        source = iter(data)
+        if is_list_like(data):
+            self.size = len(data) - offset  # type: ignore[arg-type]
+            source = itertools.islice(source, offset, None)
+        self.feed = ProducerFeed(source, not isinstance(data, SEQUENCE_TYPES))
+        self.feed.next_index = offset
         self.installation = hadoop_command(region)
         self.folder = Path(tempfile.mkdtemp(prefix="toreador-hadoop-"))
 
@@ -124,7 +194,8 @@ class _StreamingJob:
                 per_split = max(1, -(-self.size // self.mappers))
             else:
                 per_split = STREAM_FIRST_SPLIT
-            if installation is None:
+            if installation is None and not _SAID_LOCAL_RUNNER[0]:
+                _SAID_LOCAL_RUNNER[0] = True
                 sys.stderr.write(
                     f"toreador: {self.region.label}: no Hadoop installation named "
                     "(HADOOP_HOME or the deployment model's [hadoop]); running Mapper.py and "
@@ -136,6 +207,7 @@ class _StreamingJob:
                 count = self._write_splits(per_split, self.mappers * per_split) - start
                 if count == 0:
                     break
+                began = time.perf_counter()
                 if installation is None:
                     # Tasks on this machine run with this interpreter (and its packages);
                     # the model's `python` is for the cluster's nodes.
@@ -150,6 +222,8 @@ class _StreamingJob:
                 else:
                     lines = self._run_on_hadoop(*installation)
                 self._collect(lines, start, count, results)
+                if installation is None:
+                    self._measure(time.perf_counter() - began, count)
                 per_split = min(per_split * 2, STREAM_LAST_SPLIT)
                 if not self.feed.exhausted:
                     self._clear_round()
@@ -163,6 +237,15 @@ class _StreamingJob:
                 )
             else:
                 shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _measure(self, seconds: float, count: int) -> None:
+        """A local job's start-up, for the next regions' choice: its time less its items'
+        share of work at the cost per item measured in place (none measured: the whole
+        job, an upper bound, which keeps a region of unknown cost in place no longer than
+        a job would have taken)."""
+        per_item = remembered_cost(self.region.label) or 0.0
+        start = max(0.01, seconds - count * per_item / self.mappers)
+        _RUNNER_START[0] = (_RUNNER_START[0] + start) / 2
 
     def _clear_round(self) -> None:
         """Between the rounds of a streamed region: all but the job and the modules go."""

@@ -104,11 +104,16 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 
 
 def in_workers(model: DeployModel | None = None) -> DeployModel:
-    """``model`` (the defaults if None) with ``[local] placement = "workers"``: every region
-    runs in worker processes however little work it holds (tests of the workers themselves:
-    a kernel that kills its process must kill a worker, not the main program)."""
+    """``model`` (the defaults if None) with ``placement = "workers"`` under ``[local]`` and
+    ``[hadoop]``: every region runs in worker processes (streaming jobs) however little work
+    it holds (tests of the workers themselves: a kernel that kills its process must kill a
+    worker, not the main program)."""
     model = model or load_model(None)
-    return dataclasses.replace(model, local=dataclasses.replace(model.local, placement="workers"))
+    return dataclasses.replace(
+        model,
+        local=dataclasses.replace(model.local, placement="workers"),
+        hadoop=dataclasses.replace(model.hadoop, placement="workers"),
+    )
 
 
 def compile_into(

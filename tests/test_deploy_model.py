@@ -28,12 +28,14 @@ def test_every_section_loads(tmp_path: Path) -> None:
         "[local]\nworkers = 2\n"
         "[spark]\nmaster = 'spark://127.0.0.1:7077'\nexecutors = 2\nexecutor_memory = '512m'\n"
         "[hadoop]\nstreaming_jar = '/opt/h.jar'\nreducers = 3\npython = 'python3'\n"
+        "placement = 'workers'\n"
         "[docker]\nbase_image = 'toreador-base:test'\nreplicas = 3\nnetwork_mode = 'host'\n",
         tmp_path,
     )
     assert (model.workers, model.local_workers()) == (4, 2)
     assert model.spark.master == "spark://127.0.0.1:7077"
     assert (model.hadoop.reducers, model.docker.replicas) == (3, 3)
+    assert (model.local.placement, model.hadoop.placement) == ("auto", "workers")
 
 
 @pytest.mark.parametrize(
@@ -68,6 +70,11 @@ def test_every_section_loads(tmp_path: Path) -> None:
             id="memory",
         ),
         pytest.param("workers = \n", "deploy.toml:1:11: error: invalid TOML", id="toml"),
+        pytest.param(
+            "[hadoop]\nplacement = 'jobs'\n",
+            "deploy.toml:2:1: error: [hadoop] 'placement' must be auto or workers",
+            id="placement",
+        ),
         pytest.param(
             "[hadoop]\nreducers = 0\n",
             "deploy.toml:2:1: error: [hadoop] 'reducers' must be at least 1",

@@ -40,7 +40,12 @@ def reference(name: str) -> subprocess.CompletedProcess[str]:
     return run_script(EXAMPLES / name, *CASES[name])
 
 
-TARGET_PATTERNS = [("local", pattern) for pattern in PATTERNS] + [("hadoop", "auto")]
+# hadoop twice: as compiled (a small region runs in Main.py) and with every region a job of
+# the local streaming runner
+TARGET_PATTERNS = [("local", pattern) for pattern in PATTERNS] + [
+    ("hadoop", "auto"),
+    ("hadoop", "jobs"),
+]
 
 
 @pytest.mark.parametrize(("target", "pattern"), TARGET_PATTERNS)
@@ -49,7 +54,10 @@ def test_generated_program_prints_what_the_reference_prints(
     name: str, target: str, pattern: str, tmp_path: Path
 ) -> None:
     expected = reference(name)
-    out = compile_into(EXAMPLES / name, tmp_path / "out", pattern, target)
+    if pattern == "jobs":
+        out = compile_into(EXAMPLES / name, tmp_path / "out", target=target, model=in_workers())
+    else:
+        out = compile_into(EXAMPLES / name, tmp_path / "out", pattern, target)
     got = run_script(out / "Main.py", *CASES[name])
     assert got.stdout == expected.stdout
     assert got.returncode == expected.returncode

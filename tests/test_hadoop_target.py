@@ -140,7 +140,7 @@ def test_several_reducers_keep_input_order(write_program, tmp_path: Path) -> Non
         "[x * x for x in range(5000)])\n"
     )
     model = tmp_path / "m.toml"
-    model.write_text("[local]\nworkers = 3\n[hadoop]\nreducers = 4\n")
+    model.write_text('[local]\nworkers = 3\n[hadoop]\nreducers = 4\nplacement = "workers"\n')
     out = compile_into(program, tmp_path / "out", target="hadoop", model=load_model(model))
     got = run_script(out / "Main.py")
     assert got.stdout == "True\n", got.stderr

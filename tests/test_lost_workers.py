@@ -286,7 +286,7 @@ def test_workers_killed_from_outside_at_random_moments_lose_nothing(  # type: ig
 def test_the_hadoop_runner_runs_a_dead_task_again(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     program = write_program(KILLER)
     expected = run_script(program, "800", "map")
-    out = compile_into(program, tmp_path / "out", target="hadoop")
+    out = compile_into(program, tmp_path / "out", target="hadoop", model=in_workers())
     chaos = tmp_path / "chaos"
     env = {k: v for k, v in chaos_env(chaos).items() if k != "HADOOP_HOME"}
     got = run_script(out / "Main.py", "800", "map", env=env, timeout=300)
@@ -299,7 +299,8 @@ def test_the_hadoop_runner_gives_up_naming_the_task(write_program, tmp_path: Pat
     program = write_program(KILLER)
     model_file = tmp_path / "model.toml"
     model_file.write_text("max_attempts = 2\n")
-    out = compile_into(program, tmp_path / "out", target="hadoop", model=load_model(model_file))
+    model = in_workers(load_model(model_file))
+    out = compile_into(program, tmp_path / "out", target="hadoop", model=model)
     env = chaos_env(tmp_path / "chaos", every=True)
     env.pop("HADOOP_HOME", None)
     got = run_script(out / "Main.py", "300", "map", env=env, timeout=300)

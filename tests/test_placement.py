@@ -30,14 +30,18 @@ def busy(seconds):
 
 
 def placements(
-    program: Path, tmp_path: Path, *args: str, extra: dict[str, str] | None = None
+    program: Path,
+    tmp_path: Path,
+    *args: str,
+    extra: dict[str, str] | None = None,
+    target: str = "local",
 ) -> tuple[str, list[tuple[str, str]]]:
     """Compile ``program``, run it as a user with a timings file; check its stdout against
     the sequential run's; return that stdout and each region call's placement event, in
     order, as (event, region label)."""
     expected = run_script(program, *args, env=None if extra is None else _env(extra))
     assert expected.returncode == 0, expected.stderr
-    out = compile_into(program, tmp_path / "out")
+    out = compile_into(program, tmp_path / "out", target=target)
     timings = tmp_path / "timings.txt"
     got = run_as_user(
         out / "Main.py", *args, extra={**(extra or {}), "TOREADOR_TIMINGS": str(timings)}
@@ -45,7 +49,11 @@ def placements(
     assert got.returncode == 0, got.stderr
     assert got.stdout == expected.stdout
     events = [line.split()[1:] for line in timings.read_text().splitlines()]
-    placed = [(e[0], e[1]) for e in events if e[0] == "in-place" or "workers" in e[0]]
+    placed = [
+        (e[0], e[1])
+        for e in events
+        if e[0] == "in-place" or "workers" in e[0] or e[0].startswith("job-")
+    ]
     return got.stdout, placed
 
 
@@ -254,3 +262,36 @@ def test_kept_workers_serve_another_region_and_large_arguments_are_inherited(  #
     assert events[0] == "new-workers-after-1"
     assert events[1].startswith("kept-workers-after-")
     assert events[2].startswith("new-workers-after-")
+
+
+def test_without_hadoop_a_small_region_in_a_loop_runs_in_main_and_a_big_one_as_a_job(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    # the local streaming runner starts processes for every job: 0.15-0.2 s here
+    program = write_program(
+        BUSY + "from toreador import data_parallel_region\n"
+        "def double(x):\n    return 2 * x\n"
+        "for step in range(30):\n"
+        "    total = sum(data_parallel_region(range(20), double))\n"
+        "print(total)\n"
+        "print(sum(data_parallel_region([0.05] * 16, busy)))\n"
+    )
+    _, placed = placements(program, tmp_path, target="hadoop", extra={"HADOOP_HOME": ""})
+    labels = sorted({label for _, label in placed})
+    small, big = labels
+    assert placed == [("in-place", small)] * 30 + [("job-after-1", big)]
+
+
+def test_without_hadoop_a_kernel_a_job_could_not_be_sent_is_refused_even_in_place(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    # the program must not run without Hadoop and fail with it
+    program = write_program(
+        "import threading\nfrom toreador import data_parallel_region\n"
+        "def locked(x, lock):\n    return x\n"
+        "print(data_parallel_region([1, 2], locked, threading.Lock()))\n"
+    )
+    out = compile_into(program, tmp_path / "out", target="hadoop")
+    got = run_as_user(out / "Main.py", extra={"HADOOP_HOME": ""})
+    assert got.returncode == 1 and got.stdout == ""
+    assert "cannot be sent to Hadoop tasks" in got.stderr

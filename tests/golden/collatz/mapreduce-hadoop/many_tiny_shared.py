@@ -25,6 +25,7 @@ REGION_COLLATZ_LENGTH_LINE_17 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="many_tiny_shared",
+    placement="auto",
 )
 
 

@@ -25,6 +25,7 @@ REGION_DATA_PARALLEL_REGION_LINE_12 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="lambdas_shared",
+    placement="auto",
 )
 REGION_ADD_BASE_LINE_13 = Region(
     label="lambdas.py:13",
@@ -40,6 +41,7 @@ REGION_ADD_BASE_LINE_13 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="lambdas_shared",
+    placement="auto",
 )
 REGION_BAG_OF_TASK_LINE_14 = Region(
     label="lambdas.py:14",
@@ -55,6 +57,7 @@ REGION_BAG_OF_TASK_LINE_14 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="lambdas_shared",
+    placement="auto",
 )
 REGION_POW_LINE_16 = Region(
     label="lambdas.py:16",
@@ -70,6 +73,7 @@ REGION_POW_LINE_16 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="lambdas_shared",
+    placement="auto",
 )
 
 

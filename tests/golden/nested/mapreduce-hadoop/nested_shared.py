@@ -25,6 +25,7 @@ REGION_CHUNK_STATS_LINE_25 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="nested_shared",
+    placement="auto",
 )
 REGION_BAG_OF_TASK_LINE_26 = Region(
     label="nested.py:26",
@@ -40,6 +41,7 @@ REGION_BAG_OF_TASK_LINE_26 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="nested_shared",
+    placement="auto",
 )
 REGION_ANALYSE_GROUP_LINE_31 = Region(
     label="nested.py:31",
@@ -55,6 +57,7 @@ REGION_ANALYSE_GROUP_LINE_31 = Region(
     input="toreador-input",
     output="toreador-output",
     shared_module="nested_shared",
+    placement="auto",
 )
 
 
