@@ -18,11 +18,13 @@ equal the sequential reference's. Each side reports the median and the slowest o
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import ROOT, Samples
@@ -72,6 +74,53 @@ def timed(script: Path, data: Path, env: dict[str, str], folder: Path) -> tuple[
         if line.split()[1] == "first-result" and line.endswith(OUTER)
     )
     return first - started, total, done.stdout
+
+
+def container_floor(
+    folder: Path, count: int, repeat: int, docker_host: str | None
+) -> dict[str, Samples]:
+    """What ``count`` one-item containers cost with no work in them, started, run and
+    removed as the docker side does (its image, limits and no network): each
+    running an empty Python, and each importing what a worker imports (the runtime and the
+    program's shared module); two at a time (the replicas) and four (with the containers
+    started ahead). The docker side cannot beat this on this machine."""
+    import docker
+
+    client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
+    shared = next(folder.glob("*_shared.py")).stem
+    # the flagship's images (built by the runs above; the two differ only in settings)
+    image = next(
+        tag
+        for found in client.images.list(filters={"label": "toreador.program"})
+        for tag in found.tags
+        if not tag.startswith(engines.BASE_IMAGE.split(":")[0])
+    )
+    commands = {
+        "running python -c pass": ["python3", "-c", "pass"],
+        f"importing {shared} and the runtime": [
+            "python3", "-c", f"import {shared}, toreador_runtime.docker_run"
+        ],
+    }  # fmt: skip
+
+    def one_container(command: list[str], _: int) -> None:
+        container = client.containers.run(
+            image, command, detach=True, network_mode="none",
+            nano_cpus=1_000_000_000, mem_limit="1g",
+        )  # fmt: skip
+        container.wait()
+        container.remove(force=True)
+
+    floors: dict[str, Samples] = {}
+    for at_once in (2, 4):
+        for what, command in commands.items():
+            samples = Samples()
+            for _ in range(repeat):
+                started = time.perf_counter()
+                with ThreadPoolExecutor(at_once) as running:
+                    list(running.map(functools.partial(one_container, command), range(count)))
+                samples.add(time.perf_counter() - started)
+            floors[f"{what}, {at_once} at a time"] = samples
+    return floors
 
 
 def main() -> int:
@@ -135,6 +184,14 @@ def main() -> int:
                 f"{name} / local, medians: first result "
                 f"{first[name].median / first['local'].median:.2f}x, "
                 f"total {total[name].median / total['local'].median:.2f}x"
+            )
+        floors = container_floor(
+            scripts["docker"].parent, options.homes, options.repeat, env.get("DOCKER_HOST")
+        )
+        for what, samples in floors.items():
+            print(
+                f"floor, {options.homes} one-item containers {what}: {samples} "
+                f"({samples.median / total['local'].median:.2f}x the local run)"
             )
     finally:
         if engine is not None:

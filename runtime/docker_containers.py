@@ -22,16 +22,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .docker_image import DockerEngineError, ImageBuilder, progress
-from .docker_transport import DATA, QueueTransport, Transport, VolumeTransport
+from .docker_transport import (
+    DATA,
+    IN_CONTAINER,
+    QueueTransport,
+    Transport,
+    VolumeTransport,
+)
 from .driver import MadeOnce
 
 if TYPE_CHECKING:
     from .docker_run import Region
 
 HERE = Path(__file__).resolve().parent.parent  # the generated folder
-IN_CONTAINER = (
-    "TOREADOR_IN_CONTAINER"  # set in the image: nested regions run in the container
-)
 
 # Where the image keeps the program, and container folders a host path must not cover.
 APP = "/opt/toreador/app"

@@ -28,11 +28,9 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .docker_containers import IN_CONTAINER, DockerEngine, engine
-from .docker_image import DockerEngineError
-from .docker_transport import worker_transport
+from .docker_transport import IN_CONTAINER, worker_transport
 from .driver import BatchSizer, Driver, WorkerLost, feed_for, list_pieces
 from .local import run_nested
 from .outcomes import Failed, Outcome, pattern_steps, pickled_outcome, run_batch
@@ -46,7 +44,10 @@ from .semantics import (
 )
 from .travel import job_payload, load_with_argv, pickled_batch, portable
 
-__all__ = ["DockerEngineError", "PrimitiveUsageError", "Region", "run_region", "serve"]
+if TYPE_CHECKING:
+    from .docker_containers import DockerEngine
+
+__all__ = ["PrimitiveUsageError", "Region", "run_region", "serve"]
 
 BATCHES_PER_WORKER = 4  # a list's batches: enough to balance uneven items
 BAG_TASKS_PER_WORKER = (
@@ -84,6 +85,11 @@ class Region(RegionRecord):
         items, kernel, repl = region_items(self.primitive, data, kernel, repl)
         if is_list_like(items) and len(items) == 0:  # type: ignore[arg-type]
             return []
+        # here, not at the top: a worker container imports this module too, and the
+        # engine's side (the Docker SDK, the image builder) costs each one-item container
+        # 40-50 ms of imports it never uses
+        from .docker_containers import engine
+
         return _DockerRun(engine(self), self, kernel, repl).start(items)
 
 

@@ -21,6 +21,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+IN_CONTAINER = (
+    "TOREADOR_IN_CONTAINER"  # set in the image: nested regions run in the container
+)
+
 DATA = "/data"  # where the shared volume is mounted in the workers
 POLL_SECONDS = (
     0.005  # the volume transport's polling step (doubles up to 0.05 s when idle)
