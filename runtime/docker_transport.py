@@ -21,9 +21,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-IN_CONTAINER = (
-    "TOREADOR_IN_CONTAINER"  # set in the image: nested regions run in the container
-)
+# set in the image: nested regions run in the container
+IN_CONTAINER = "TOREADOR_IN_CONTAINER"
 
 DATA = "/data"  # where the shared volume is mounted in the workers
 POLL_SECONDS = (
