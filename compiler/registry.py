@@ -51,7 +51,7 @@ TARGETS: dict[str, TargetInfo] = {
         ("mapreduce",),
         "hadoop",
         "Hadoop Streaming",
-        runtime=(*_CORE, "placement", "hadoop", "hadoop_streaming"),
+        runtime=(*_CORE, "placement", "hadoop", "hadoop_job", "hadoop_streaming"),
         engine="hadoop",
     ),
     "spark": TargetInfo(
