@@ -66,6 +66,10 @@ class DockerSettings:
     # command line names are mounted read-only at the same paths, so kernels open files as
     # the sequential program does; false: containers see only the image
     mount_host_paths: bool = True
+    # "auto": a region of the long-lived worker group whose work cannot pay for the
+    # containers runs in Main.py (an engine on this machine only); "workers": always in
+    # containers. An outer region's one container per item is not affected.
+    placement: str = "auto"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from .docker_transport import (
     QueueTransport,
     Transport,
     VolumeTransport,
+    is_local_engine,
 )
 from .driver import MadeOnce
 
@@ -81,14 +82,6 @@ def host_paths(cwd: str, arguments: list[str]) -> list[str]:
     return chosen
 
 
-def _is_local(host: str) -> bool:
-    return (
-        not host
-        or host.startswith("unix://")
-        or host.startswith(("tcp://127.0.0.1", "tcp://localhost"))
-    )
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -122,7 +115,7 @@ class DockerEngine:
                 f"toreador: {region.label}: cannot reach the Docker engine at {shown}: {error}"
             ) from None
         # the engine runs on this machine: it can mount a folder of it and reach its loopback
-        self.local = _is_local(self.host or os.environ.get("DOCKER_HOST", ""))
+        self.local = is_local_engine(self.host or os.environ.get("DOCKER_HOST", ""))
         # a worker group sent to another engine by the model (edge): it shares no folder
         # with this machine, so its batches always go through the queue
         self.edge = bool(self.host)

@@ -14,6 +14,9 @@ Why it looks the way it does:
   original study (a container per gateway), at most `replicas` running at once; inside,
   the nested regions run with the local engine on the container's CPUs. The next items'
   containers (up to `replicas`) are started while earlier ones run, and wait for their item.
+- A region of the worker group runs its first items in Main.py, measured, and goes to the
+  containers only once they would win (``placement``; an engine on this machine only, never
+  an outer region): a small region in a loop never starts the group.
 - Outcomes are replayed in input order (``driver``); a worker container that dies gives
   back the batches it had claimed (``docker_transport``), which go to a new container, up
   to the region's max_attempts.
@@ -30,11 +33,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .docker_transport import IN_CONTAINER, worker_transport
+from .docker_transport import IN_CONTAINER, is_local_engine, worker_transport
 from .driver import BatchSizer, Driver, WorkerLost, feed_for, list_pieces
 from .local import run_nested
 from .outcomes import Failed, Outcome, pattern_steps, pickled_outcome, run_batch
 from .output import OutputRecorder, SequenceFeed
+from .placement import Costs, Started, move_cost, record_timing, start_in_place
 from .semantics import (
     PrimitiveUsageError,
     RegionRecord,
@@ -58,6 +62,16 @@ MAX_BATCH_ITEMS = 100_000
 MAX_BATCH_BYTES = 32 * 1024 * 1024
 HEALTH_SECONDS = 1.0  # how often, while waiting, the workers are checked to be alive
 KEPT_JOBS = 4  # a worker keeps the kernels and arguments of this many regions
+# What the worker group costs a region before its first result, for the in-place rule
+# (``placement``): its start (the image found, the volume, two containers: about 1 s here)
+# before the run's first region that uses it; then a region's round trip through the volume
+# (about 10 ms a region of 30 small items here).
+GROUP_START_SECONDS = 1.0
+GROUP_REGION_SECONDS = 0.01
+_GROUP_STARTED = [False]
+_HERE = [
+    False
+]  # a region's items run in Main.py now: a region nested in them runs in place
 
 
 @dataclass(frozen=True)
@@ -77,20 +91,71 @@ class Region(RegionRecord):
     cpus: int = 1
     memory: str = "1g"
     app_name: str = "toreador"
+    # "auto": a worker-group region whose work cannot pay for the containers runs in
+    # Main.py (engine on this machine only); "workers": always in containers
+    placement: str = "auto"
 
     def run(self, data: Iterable[Any], kernel: Any, *repl: Any) -> list[Any]:
         if os.environ.get(IN_CONTAINER):
             cpus = int(os.environ.get("TOREADOR_CPUS", "1"))
             return run_nested(self, data, kernel, repl, cpus)
         items, kernel, repl = region_items(self.primitive, data, kernel, repl)
+        if _HERE[0]:
+            return [kernel(item, *repl) for item in items]
         if is_list_like(items) and len(items) == 0:  # type: ignore[arg-type]
             return []
+        offset = 0
+        if self._may_run_here():
+            started = self._start_here(items, kernel, repl)
+            if started.rest is None:
+                record_timing(self.label, "in-place")
+                return started.values
+            record_timing(self.label, f"containers-after-{started.offset}")
+            items, offset = started.rest, started.offset
+            values = started.values
+        else:
+            values = []
         # here, not at the top: a worker container imports this module too, and the
         # engine's side (the Docker SDK, the image builder) costs each one-item container
         # 40-50 ms of imports it never uses
         from .docker_containers import engine
 
-        return _DockerRun(engine(self), self, kernel, repl).start(items)
+        _GROUP_STARTED[0] = True
+        run = _DockerRun(engine(self), self, kernel, repl)
+        return values + run.start(items, offset)
+
+    def _may_run_here(self) -> bool:
+        """The in-place rule applies to the long-lived worker group's regions, on an engine
+        of this machine: not to an outer region's one container per item (the deployment's
+        shape), nor to a group elsewhere (an edge node near the data, an external group),
+        where a kernel must run where the group is."""
+        return (
+            self.placement == "auto"
+            and not self.outer
+            and not self.docker_host
+            and is_local_engine(os.environ.get("DOCKER_HOST", ""))
+            and os.environ.get("TOREADOR_DOCKER_WORKERS") != "external"
+        )
+
+    def _start_here(
+        self, items: Iterable[Any], kernel: Any, repl: tuple[Any, ...]
+    ) -> Started:
+        """The first items here, measured, until the containers would win (``placement``):
+        their start, or a region's round trip once they run; the items and results travel
+        pickled."""
+        start = GROUP_REGION_SECONDS if _GROUP_STARTED[0] else GROUP_START_SECONDS
+        workers = max(1, self.workers or self.replicas)
+
+        def costs(item: Any, value: Any) -> Costs:
+            if item is None and value is None:
+                return Costs(start, workers)
+            return Costs(start, workers, move_cost(item, value))
+
+        _HERE[0] = True
+        try:
+            return start_in_place(self, items, kernel, repl, costs)
+        finally:
+            _HERE[0] = False
 
 
 class _DockerRun(Driver[Region]):
@@ -125,14 +190,15 @@ class _DockerRun(Driver[Region]):
         self.dead: list[tuple[Any, str]] = []  # containers found dead, their last logs
         self.last_check = time.monotonic()
 
-    def start(self, items: Iterable[Any]) -> list[Any]:
+    def start(self, items: Iterable[Any], offset: int = 0) -> list[Any]:
+        """The items from ``offset`` on (those before it ran in Main.py)."""
         region = self.region
         job = (region.pattern, self.kernel, self.repl)
         payload = job_payload(region.label, region.kernel, job, "a worker container")
         self.transport.publish_job(self.job, payload)
-        feed = feed_for(region, self.steps, items)
+        feed = feed_for(region, self.steps, items, offset=offset)
         if isinstance(feed, SequenceFeed):
-            size = len(feed.items)
+            size = len(feed.items) - offset
             self.total = size
             pieces = list_pieces(
                 region, size, self.slots, BATCHES_PER_WORKER, BAG_TASKS_PER_WORKER

@@ -24,6 +24,16 @@ from typing import Any
 # set in the image: nested regions run in the container
 IN_CONTAINER = "TOREADOR_IN_CONTAINER"
 
+
+def is_local_engine(host: str) -> bool:
+    """Whether the Docker engine at ``host`` (a DOCKER_HOST value) runs on this machine."""
+    return (
+        not host
+        or host.startswith("unix://")
+        or host.startswith(("tcp://127.0.0.1", "tcp://localhost"))
+    )
+
+
 DATA = "/data"  # where the shared volume is mounted in the workers
 POLL_SECONDS = (
     0.005  # the volume transport's polling step (doubles up to 0.05 s when idle)

@@ -22,7 +22,12 @@ from .helpers import EXAMPLES, compile_into, run_cli, run_script
 from .test_end_to_end import CASES, reference
 
 PATTERNS = ["auto", "mapreduce", "producer-consumer", "bag-of-tasks"]
-TEST_MODEL = '[docker]\nbase_image = "toreador-base:test"\nredis_image = "toreador-base:test"\n'
+# every region in the containers, however small (these tests are of the containers);
+# where a region runs is tested with placement = "auto" (test_placement.py)
+TEST_MODEL = (
+    '[docker]\nbase_image = "toreador-base:test"\nredis_image = "toreador-base:test"\n'
+    'placement = "workers"\n'
+)
 
 
 def docker_model(tmp_path: Path, extra: str = "", top: str = "") -> DeployModel:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from toreador.compiler.deploy_model import DeployModel, load_model
 from toreador.runtime.placement import SHARE, Costs
 
 from .helpers import compile_into, run_as_user, run_script
@@ -35,13 +36,14 @@ def placements(
     *args: str,
     extra: dict[str, str] | None = None,
     target: str = "local",
+    model: DeployModel | None = None,
 ) -> tuple[str, list[tuple[str, str]]]:
     """Compile ``program``, run it as a user with a timings file; check its stdout against
     the sequential run's; return that stdout and each region call's placement event, in
     order, as (event, region label)."""
     expected = run_script(program, *args, env=None if extra is None else _env(extra))
     assert expected.returncode == 0, expected.stderr
-    out = compile_into(program, tmp_path / "out", target=target)
+    out = compile_into(program, tmp_path / "out", target=target, model=model)
     timings = tmp_path / "timings.txt"
     got = run_as_user(
         out / "Main.py", *args, extra={**(extra or {}), "TOREADOR_TIMINGS": str(timings)}
@@ -52,7 +54,7 @@ def placements(
     placed = [
         (e[0], e[1])
         for e in events
-        if e[0] == "in-place" or "workers" in e[0] or e[0].startswith("job-")
+        if e[0] == "in-place" or "workers" in e[0] or e[0].startswith(("job-", "containers-"))
     ]
     return got.stdout, placed
 
@@ -295,3 +297,29 @@ def test_without_hadoop_a_kernel_a_job_could_not_be_sent_is_refused_even_in_plac
     got = run_as_user(out / "Main.py", extra={"HADOOP_HOME": ""})
     assert got.returncode == 1 and got.stdout == ""
     assert "cannot be sent to Hadoop tasks" in got.stderr
+
+
+def test_on_docker_a_small_region_in_a_loop_runs_in_main_and_a_big_one_in_the_containers(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path, docker_engine: dict[str, str]
+) -> None:
+    # the worker group costs about 1 s to start: a region holding a few seconds of work
+    # goes to it after its first item, the small ones before it never start it
+    program = write_program(
+        BUSY + "from toreador import data_parallel_region\n"
+        "def double(x):\n    return 2 * x\n"
+        "for step in range(30):\n"
+        "    total = sum(data_parallel_region(range(20), double))\n"
+        "print(total)\n"
+        "print(sum(data_parallel_region([0.1] * 50, busy)))\n"
+    )
+    model_file = tmp_path / "deploy.toml"
+    model_file.write_text(
+        '[docker]\nbase_image = "toreador-base:test"\nredis_image = "toreador-base:test"\n'
+    )
+    engine = {name: docker_engine[name] for name in ("DOCKER_HOST", "TOREADOR_WHEELHOUSE")}
+    _, placed = placements(
+        program, tmp_path, target="docker", extra=engine, model=load_model(model_file)
+    )
+    labels = sorted({label for _, label in placed})
+    small, big = labels
+    assert placed == [("in-place", small)] * 30 + [("containers-after-1", big)]

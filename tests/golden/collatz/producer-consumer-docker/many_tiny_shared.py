@@ -31,6 +31,7 @@ REGION_COLLATZ_LENGTH_LINE_17 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-many-tiny",
+    placement="auto",
 )
 
 

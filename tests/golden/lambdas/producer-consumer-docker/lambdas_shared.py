@@ -31,6 +31,7 @@ REGION_DATA_PARALLEL_REGION_LINE_12 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-lambdas",
+    placement="auto",
 )
 REGION_ADD_BASE_LINE_13 = Region(
     label="lambdas.py:13",
@@ -52,6 +53,7 @@ REGION_ADD_BASE_LINE_13 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-lambdas",
+    placement="auto",
 )
 REGION_BAG_OF_TASK_LINE_14 = Region(
     label="lambdas.py:14",
@@ -73,6 +75,7 @@ REGION_BAG_OF_TASK_LINE_14 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-lambdas",
+    placement="auto",
 )
 REGION_POW_LINE_16 = Region(
     label="lambdas.py:16",
@@ -94,6 +97,7 @@ REGION_POW_LINE_16 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-lambdas",
+    placement="auto",
 )
 
 

@@ -31,6 +31,7 @@ REGION_CHUNK_STATS_LINE_25 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-nested",
+    placement="auto",
 )
 REGION_BAG_OF_TASK_LINE_26 = Region(
     label="nested.py:26",
@@ -52,6 +53,7 @@ REGION_BAG_OF_TASK_LINE_26 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-nested",
+    placement="auto",
 )
 REGION_ANALYSE_GROUP_LINE_31 = Region(
     label="nested.py:31",
@@ -73,6 +75,7 @@ REGION_ANALYSE_GROUP_LINE_31 = Region(
     cpus=1,
     memory="1g",
     app_name="toreador-nested",
+    placement="auto",
 )
 
 
