@@ -38,7 +38,14 @@ from .driver import BatchSizer, Driver, WorkerLost, feed_for, list_pieces
 from .local import run_nested
 from .outcomes import Failed, Outcome, pattern_steps, pickled_outcome, run_batch
 from .output import OutputRecorder, SequenceFeed
-from .placement import Costs, Started, move_cost, record_timing, start_in_place
+from .placement import (
+    Costs,
+    Started,
+    move_cost,
+    record_timing,
+    running_in_place,
+    start_in_place,
+)
 from .semantics import (
     PrimitiveUsageError,
     RegionRecord,
@@ -69,9 +76,6 @@ KEPT_JOBS = 4  # a worker keeps the kernels and arguments of this many regions
 GROUP_START_SECONDS = 1.0
 GROUP_REGION_SECONDS = 0.01
 _GROUP_STARTED = [False]
-_HERE = [
-    False
-]  # a region's items run in Main.py now: a region nested in them runs in place
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ class Region(RegionRecord):
             cpus = int(os.environ.get("TOREADOR_CPUS", "1"))
             return run_nested(self, data, kernel, repl, cpus)
         items, kernel, repl = region_items(self.primitive, data, kernel, repl)
-        if _HERE[0]:
+        if running_in_place():
             return [kernel(item, *repl) for item in items]
         if is_list_like(items) and len(items) == 0:  # type: ignore[arg-type]
             return []
@@ -151,11 +155,7 @@ class Region(RegionRecord):
                 return Costs(start, workers)
             return Costs(start, workers, move_cost(item, value))
 
-        _HERE[0] = True
-        try:
-            return start_in_place(self, items, kernel, repl, costs)
-        finally:
-            _HERE[0] = False
+        return start_in_place(self, items, kernel, repl, costs)
 
 
 class _DockerRun(Driver[Region]):

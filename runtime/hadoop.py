@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .placement import Costs, record_timing, start_in_place
+from .placement import Costs, record_timing, running_in_place, start_in_place
 from .semantics import (
     PrimitiveUsageError,
     RegionRecord,
@@ -37,8 +37,6 @@ IN_TASK = "TOREADOR_IN_TASK"  # set in mapper and reducer processes: nested regi
 # a job of 30 tiny items). A region whose work cannot pay for that runs in Main.py.
 RUNNER_START_SECONDS = 0.15
 _RUNNER_START = [RUNNER_START_SECONDS]
-# a region's items run in Main.py now: a region nested in them runs in place
-_HERE = [False]
 _CHECKED: set[str] = set()  # regions whose kernel and arguments were found sendable
 
 
@@ -59,7 +57,7 @@ class Region(RegionRecord):
 
     def run(self, data: Iterable[Any], kernel: Any, *repl: Any) -> list[Any]:
         data, kernel, repl = region_items(self.primitive, data, kernel, repl)
-        if os.environ.get(IN_TASK) or _HERE[0]:
+        if os.environ.get(IN_TASK) or running_in_place():
             return [kernel(item, *repl) for item in data]
         # TOREADOR_KEEP asks for the jobs' folders (for run_hadoop.sh): every region a job
         keep = os.environ.get("TOREADOR_KEEP")
@@ -85,11 +83,7 @@ class Region(RegionRecord):
         def costs(item: Any, value: Any) -> Costs:
             return Costs(_RUNNER_START[0], mappers)
 
-        _HERE[0] = True
-        try:
-            started = start_in_place(self, data, kernel, repl, costs)
-        finally:
-            _HERE[0] = False
+        started = start_in_place(self, data, kernel, repl, costs)
         if started.rest is None:
             record_timing(self.label, "in-place")
             return started.values

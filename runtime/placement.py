@@ -57,6 +57,9 @@ SMOOTHING = 0.5
 # a region of 40 tiny items on two kept workers).
 KEPT_START_SECONDS = 0.0004
 
+# Items of a region call run here now (``start_in_place``): a region nested in them runs in
+# place too, on every engine (the outer region is the one to share out).
+_IN_PLACE = [False]
 # The cost per item each region measured on its last call, by label (in this process).
 _LAST_COST: dict[str, float] = {}
 # What kept workers would have saved on the regions run in place since the last fork: a
@@ -192,6 +195,11 @@ def move_cost(item: Any, value: Any) -> float:
     return 2 * (time.perf_counter() - started)
 
 
+def running_in_place() -> bool:
+    """Whether this runs inside an item of a region call running here (``start_in_place``)."""
+    return _IN_PLACE[0]
+
+
 def start_in_place(
     region: RegionRecord,
     items: Iterable[Any],
@@ -202,7 +210,23 @@ def start_in_place(
 ) -> Started:
     """Run items here while workers would not win (see the module's docstring). ``costs``
     is asked with the call's first item and its value, once they are measured (or with
-    None twice when the region's last call is what decides). ``handover``: see there."""
+    None twice when the region's last call is what decides). ``handover``: see there.
+    Meanwhile ``running_in_place`` is true."""
+    previous, _IN_PLACE[0] = _IN_PLACE[0], True
+    try:
+        return _start_in_place(region, items, kernel, repl, costs, handover)
+    finally:
+        _IN_PLACE[0] = previous
+
+
+def _start_in_place(
+    region: RegionRecord,
+    items: Iterable[Any],
+    kernel: Callable[..., Any],
+    repl: tuple[Any, ...],
+    costs: Callable[[Any, Any], Costs],
+    handover: Handover | None,
+) -> Started:
     handover = handover or Handover()
     size = len(items) if isinstance(items, SEQUENCE_TYPES) else None
     remembered = _LAST_COST.get(region.label)

@@ -266,18 +266,24 @@ def test_kept_workers_serve_another_region_and_large_arguments_are_inherited(  #
     assert events[2].startswith("new-workers-after-")
 
 
-def test_without_hadoop_a_small_region_in_a_loop_runs_in_main_and_a_big_one_as_a_job(  # type: ignore[no-untyped-def]
-    write_program, tmp_path: Path
-) -> None:
-    # the local streaming runner starts processes for every job: 0.15-0.2 s here
-    program = write_program(
+def small_loop_then_big(big_items: str) -> str:
+    """A program calling a 20-item region of no work 30 times, then one region of
+    ``big_items`` (seconds of busy work each)."""
+    return (
         BUSY + "from toreador import data_parallel_region\n"
         "def double(x):\n    return 2 * x\n"
         "for step in range(30):\n"
         "    total = sum(data_parallel_region(range(20), double))\n"
         "print(total)\n"
-        "print(sum(data_parallel_region([0.05] * 16, busy)))\n"
+        f"print(sum(data_parallel_region({big_items}, busy)))\n"
     )
+
+
+def test_without_hadoop_a_small_region_in_a_loop_runs_in_main_and_a_big_one_as_a_job(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
+    # the local streaming runner starts processes for every job: 0.15-0.2 s here
+    program = write_program(small_loop_then_big("[0.05] * 16"))
     _, placed = placements(program, tmp_path, target="hadoop", extra={"HADOOP_HOME": ""})
     labels = sorted({label for _, label in placed})
     small, big = labels
@@ -304,14 +310,7 @@ def test_on_docker_a_small_region_in_a_loop_runs_in_main_and_a_big_one_in_the_co
 ) -> None:
     # the worker group costs about 1 s to start: a region holding a few seconds of work
     # goes to it after its first item, the small ones before it never start it
-    program = write_program(
-        BUSY + "from toreador import data_parallel_region\n"
-        "def double(x):\n    return 2 * x\n"
-        "for step in range(30):\n"
-        "    total = sum(data_parallel_region(range(20), double))\n"
-        "print(total)\n"
-        "print(sum(data_parallel_region([0.1] * 50, busy)))\n"
-    )
+    program = write_program(small_loop_then_big("[0.1] * 50"))
     model_file = tmp_path / "deploy.toml"
     model_file.write_text(
         '[docker]\nbase_image = "toreador-base:test"\nredis_image = "toreador-base:test"\n'
