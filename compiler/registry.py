@@ -33,7 +33,7 @@ class TargetInfo:
 
 ALL_PATTERNS = tuple(PATTERNS)
 # What every batch engine needs; each target adds its own modules.
-_CORE = ("__init__", "semantics", "travel", "output", "outcomes")
+_CORE = ("__init__", "semantics", "process_state", "travel", "output", "outcomes")
 _BATCHES = (*_CORE, "driver", "placement", "local", "local_workers")
 
 TARGETS: dict[str, TargetInfo] = {

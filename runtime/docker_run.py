@@ -46,6 +46,7 @@ from .placement import (
     running_in_place,
     start_in_place,
 )
+from .process_state import apply
 from .semantics import (
     PrimitiveUsageError,
     RegionRecord,
@@ -53,7 +54,7 @@ from .semantics import (
     region_items,
     run_region,
 )
-from .travel import job_payload, load_with_argv, pickled_batch, portable
+from .travel import job_payload, load_job, pickled_batch, portable
 
 if TYPE_CHECKING:
     from .docker_containers import DockerEngine
@@ -303,7 +304,7 @@ def serve() -> None:
     )
     transport = worker_transport()
     limit = int(os.environ.get("TOREADOR_MAX_BATCHES", "0"))
-    jobs: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}
+    jobs: dict[str, tuple[bytes, tuple[str, Any, tuple[Any, ...]]]] = {}
     done = 0
     while not limit or done < limit:
         job, batch, payload = transport.take(worker)
@@ -315,12 +316,13 @@ def serve() -> None:
                 continue  # its region has ended (an earlier item failed): nobody waits for it
         try:
             if job not in jobs:
-                jobs[job] = load_with_argv(stored)
+                jobs[job] = load_job(stored)
                 if (
                     len(jobs) > KEPT_JOBS
                 ):  # a region's kernel and arguments, kept a while
                     del jobs[next(iter(jobs))]
-            pattern, kernel, repl = jobs[job]
+            state, (pattern, kernel, repl) = jobs[job]
+            apply(state)  # this region call's, where the last batch was another's
             items = pickle.loads(payload)
             apply_batch = pattern_steps(pattern).apply_batch
         except (

@@ -30,7 +30,7 @@ from .outcomes import (
 )
 from .output import OutputRecorder
 from .semantics import RegionRecord
-from .travel import load_with_argv
+from .travel import load_in_process
 
 KEY_DIGITS = 12
 BATCH_ITEMS = 512
@@ -82,8 +82,9 @@ def run_mapper(job_path: str) -> None:
     of the kernel over the batch as ``key<TAB>outcome`` on stdout. stdout is the protocol's
     channel, so what the kernel prints is recorded and travels in the outcome."""
     with open(job_path, encoding="ascii") as handle:
-        # the main program's sys.argv is set before the kernel's module is imported
-        kernel, repl, _label = load_with_argv(base64.b64decode(handle.read().strip()))
+        # the main program's process state (sys.argv, environment, ...) is set around the
+        # import of the kernel's module
+        kernel, repl, _label = load_in_process(base64.b64decode(handle.read().strip()))
     channel, recorder = sys.stdout, OutputRecorder()
     for key, value in read_records(sys.stdin):
         items = decode(value)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from .output import Output, OutputRecorder, ProducerFeed, replay
+from .process_state import unmet
 from .semantics import RegionRecord, describe_item, failure_note, short_repr
 from .travel import picklable, portable, received
 
@@ -48,6 +49,7 @@ class Done(NamedTuple):
     seconds: float
     printed: dict[int, Output]
     stderr: str = ""
+    notes: str = ""  # what the worker could not set up as the main program is (once)
 
 
 class Failed(NamedTuple):
@@ -61,6 +63,7 @@ class Failed(NamedTuple):
     traceback: str
     printed: dict[int, Output]
     stderr: str = ""
+    notes: str = ""
 
 
 Outcome = Done | Failed
@@ -140,10 +143,11 @@ def run_batch(
             traceback.format_exc(),
             recorder.take(),
             errors.getvalue(),
+            unmet(),
         )
     sys.stdout, sys.stderr = real_stdout, real_stderr
     seconds = time.perf_counter() - started
-    return Done(number, values, seconds, recorder.take(), errors.getvalue())
+    return Done(number, values, seconds, recorder.take(), errors.getvalue(), unmet())
 
 
 def pickled_outcome(outcome: Outcome, items: Sequence[Any]) -> bytes:
@@ -175,23 +179,25 @@ def combine(number: int, outcomes: Iterable[Outcome]) -> Outcome:
     records): offsets counted from the first batch's first item; the first failure ends it."""
     values: list[Any] = []
     printed: dict[int, Output] = {}
-    seconds, stderr = 0.0, ""
+    seconds, stderr, notes = 0.0, "", ""
     for outcome in outcomes:
         base = len(values)
         printed.update(
             {base + offset: text for offset, text in outcome.printed.items()}
         )
         stderr += outcome.stderr
+        notes += outcome.notes
         if isinstance(outcome, Failed):
             return outcome._replace(
                 number=number,
                 offset=base + outcome.offset,
                 printed=printed,
                 stderr=stderr,
+                notes=notes,
             )
         values += outcome.values
         seconds += outcome.seconds
-    return Done(number, values, seconds, printed, stderr)
+    return Done(number, values, seconds, printed, stderr, notes)
 
 
 def replay_outcome(
@@ -208,6 +214,8 @@ def replay_outcome(
     if outcome.stderr:
         sys.stderr.write(outcome.stderr)
         sys.stderr.flush()
+    if outcome.notes:
+        said_once(outcome.notes)
     last = len(outcome.values) - 1 if isinstance(outcome, Done) else outcome.offset
     if outcome.printed or (feed is not None and feed.output):
         for offset in range(last + 1):
@@ -231,3 +239,15 @@ def replay_outcome(
     else:
         sys.stderr.write(note + "\n")
     raise error
+
+
+_SAID: set[str] = set()
+
+
+def said_once(notes: str) -> None:
+    """Workers' notes on the program's stderr, each line once however many workers said it."""
+    for line in notes.splitlines(keepends=True):
+        if line not in _SAID:
+            _SAID.add(line)
+            sys.stderr.write(line)
+    sys.stderr.flush()

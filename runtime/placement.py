@@ -267,6 +267,8 @@ def _start_in_place(
         elapsed = time.perf_counter() - started
         spent += elapsed
         ran = len(values) - done
+        if not done and ran:
+            record_timing(region.label, "first-result")
         if len(sys.modules) == modules:  # else a first call loading what it needs
             measured, measured_items = measured + elapsed, measured_items + ran
         if size is not None and (ran < per_chunk or len(values) == size):

@@ -57,7 +57,7 @@ from .semantics import (
     region_items,
     run_region,
 )
-from .travel import job_payload, load_with_argv, unsendable
+from .travel import job_payload, load_in_process, unsendable
 
 __all__ = ["PrimitiveUsageError", "Region", "SparkTaskError", "run_region"]
 
@@ -252,10 +252,11 @@ def _task(
     records: Iterable[Any],
 ) -> Iterator[bytes]:
     """A Spark task: the pattern's step over one partition; answers with one pickled
-    outcome. The kernel and its arguments arrive pickled with the main program's sys.argv,
-    set before they load (see travel.with_argv)."""
+    outcome. The kernel and its arguments arrive pickled with the main program's process
+    state (its command line, environment, settings), set around their loading (see
+    travel.with_process)."""
     os.environ[IN_TASK] = "1"
-    kernel, repl = load_with_argv(job)
+    kernel, repl = load_in_process(job)
     items = list(records)
     outcome = run_batch(partition, apply_batch, kernel, repl, items, OutputRecorder())
     yield pickled_outcome(outcome, items)

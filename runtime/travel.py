@@ -16,6 +16,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .process_state import apply_after_load, apply_before_load, pickled_state
 from .semantics import short_repr
 
 
@@ -56,17 +57,29 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
-def with_argv(payload: bytes) -> bytes:
-    """A kernel's pickled job, with the main program's command line: a worker sets it before
-    loading the job, so that module-level code of the shared module that reads sys.argv
-    (``N = len(sys.argv)``) computes there what it computed in the main program."""
-    return pickle.dumps((sys.argv, payload), protocol=pickle.HIGHEST_PROTOCOL)
+def with_process(payload: bytes) -> bytes:
+    """A kernel's pickled job, with the main program's process state (its command line,
+    environment, settings: see ``process_state``), which a worker sets around loading it."""
+    return pickle.dumps((pickled_state(), payload), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def load_with_argv(data: bytes) -> Any:
-    argv, payload = pickle.loads(data)
-    sys.argv[:] = argv
-    return pickle.loads(payload)
+def load_in_process(data: bytes) -> Any:
+    """A job made by ``with_process``, loaded with its process state set."""
+    state, payload = pickle.loads(data)
+    changed = apply_before_load(state)
+    job = pickle.loads(payload)
+    apply_after_load(state, changed)
+    return job
+
+
+def load_job(data: bytes) -> tuple[bytes, Any]:
+    """A job made by ``with_process`` and its pickled state, for a worker serving several
+    regions, which sets each batch's state (``process_state.apply``) before running it."""
+    state, payload = pickle.loads(data)
+    changed = apply_before_load(state)
+    job = pickle.loads(payload)
+    apply_after_load(state, changed)
+    return state, job
 
 
 def job_payload(
@@ -77,9 +90,9 @@ def job_payload(
     pickler: Callable[[Any], bytes] = dumps,
 ) -> bytes:
     """A region's job (its kernel and replicated arguments, and what else the engine's
-    workers need), pickled with the command line; or a TypeError naming the kernel."""
+    workers need), pickled with the process state; or a TypeError naming the kernel."""
     try:
-        return with_argv(pickler(job))
+        return with_process(pickler(job))
     except Exception as error:
         problem = TypeError(
             f"{label}: the kernel {kernel_name} or its replicated arguments cannot be "

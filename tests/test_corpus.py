@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import docker_leftovers
-from .helpers import compile_into, run_as_user
+from .helpers import compile_into, in_workers, run_as_user, user_env
 from .test_docker_target import docker_model
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -50,6 +50,9 @@ def arguments(name: str, folder: Path) -> list[str]:
     return []
 
 
+# what a user sets in the shell that runs a program (and its reference)
+ENVIRONMENT = {"loan_schedules.py": {"LOAN_SCALE": "3"}}
+
 # programs that fail as the sequential run does: the line its exception ends with
 FAILING = {"bad_rows.py": "ValueError: could not convert string to float: 'oops'"}
 PROGRAMS = sorted(p.name for p in CORPUS.glob("*.py") if p.name != "corpus_helpers.py")
@@ -62,6 +65,7 @@ def reference(name: str, folder: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=300,
+        env=user_env(ENVIRONMENT.get(name)),
         check=False,
     )
     assert done.returncode == (1 if name in FAILING else 0), done.stderr
@@ -85,17 +89,31 @@ def check(name: str, got: subprocess.CompletedProcess[str], data_folder: Path) -
     assert got.stdout == expected.stdout
 
 
+def run_program(
+    name: str,
+    out: Path,
+    data_folder: Path,
+    extra: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``out``'s Main.py run as a user runs it, with what the user set for ``name``."""
+    env = dict(ENVIRONMENT.get(name, {}), **(extra or {}))
+    return run_as_user(out / "Main.py", *arguments(name, data_folder), cwd=cwd, extra=env)
+
+
 @pytest.mark.parametrize("pattern", PATTERNS)
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_local(name: str, pattern: str, tmp_path: Path, data_folder: Path) -> None:
     out = compile_into(CORPUS / name, tmp_path / "out", pattern, "local")
-    check(name, run_as_user(out / "Main.py", *arguments(name, data_folder)), data_folder)
+    check(name, run_program(name, out, data_folder), data_folder)
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_hadoop_streaming_runner(name: str, tmp_path: Path, data_folder: Path) -> None:
-    out = compile_into(CORPUS / name, tmp_path / "out", "auto", "hadoop")
-    check(name, run_as_user(out / "Main.py", *arguments(name, data_folder)), data_folder)
+    # every region a job (the program's process state must reach the streaming tasks),
+    # however little work it holds
+    out = compile_into(CORPUS / name, tmp_path / "out", "auto", "hadoop", in_workers())
+    check(name, run_program(name, out, data_folder), data_folder)
 
 
 @pytest.mark.parametrize("name", ["kernel_forms.py", "word_count.py", "file_stats.py"])
@@ -103,9 +121,7 @@ def test_hadoop_real_framework(
     name: str, hadoop_home: dict[str, str], tmp_path: Path, data_folder: Path
 ) -> None:
     out = compile_into(CORPUS / name, tmp_path / "out", "auto", "hadoop")
-    got = run_as_user(
-        out / "Main.py", *arguments(name, data_folder), cwd=tmp_path, extra=hadoop_home
-    )
+    got = run_program(name, out, data_folder, hadoop_home, cwd=tmp_path)
     assert "local streaming runner" not in got.stderr  # the real framework ran the jobs
     check(name, got, data_folder)
 
@@ -114,7 +130,7 @@ def test_hadoop_real_framework(
 def test_spark(name: str, tmp_path: Path, data_folder: Path) -> None:
     pytest.importorskip("pyspark")
     out = compile_into(CORPUS / name, tmp_path / "out", "auto", "spark")
-    check(name, run_as_user(out / "Main.py", *arguments(name, data_folder)), data_folder)
+    check(name, run_program(name, out, data_folder), data_folder)
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
@@ -124,6 +140,5 @@ def test_docker(
     model = docker_model(tmp_path)
     out = compile_into(CORPUS / name, tmp_path / "out", "auto", "docker", model)
     extra = {k: docker_engine[k] for k in ("DOCKER_HOST", "TOREADOR_WHEELHOUSE")}
-    got = run_as_user(out / "Main.py", *arguments(name, data_folder), extra=extra)
-    check(name, got, data_folder)
+    check(name, run_program(name, out, data_folder, extra), data_folder)
     assert docker_leftovers() == []

@@ -92,9 +92,9 @@ def test_mapper_and_reducer_are_streaming_programs(
 ) -> None:
     job = tmp_path / "job.txt"
     # the job as the hadoop engine writes it: the kernel, its arguments, the program's argv
-    from toreador.runtime.travel import dumps, with_argv
+    from toreador.runtime.travel import dumps, with_process
 
-    payload = with_argv(dumps((repr, (), "test")))
+    payload = with_process(dumps((repr, (), "test")))
     job.write_text(base64.b64encode(payload).decode("ascii") + "\n")
     lines = "".join(protocol.batch_records(0, ["a\tb", "c\nd"]))
     lines += "".join(protocol.batch_records(2, ["\x00"]))
