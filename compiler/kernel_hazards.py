@@ -5,8 +5,10 @@
   draw from their own copy of that state, so the numbers differ from the reference's and from
   run to run.
 - Standard input: workers have none (``input()``, ``sys.stdin``).
-- The module's identity: moved code runs in the shared module, so ``__name__`` and
-  ``__file__`` name that module, not ``__main__`` and the source.
+- The module's identity: moved code runs in the shared module, so ``__file__``, ``__spec__``
+  and the like name that module, not the source. (``__name__`` is not one of them: the
+  transformation writes the program's own, ``"__main__"``, where moved code reads it, since
+  ``logging.getLogger(__name__)`` is how a script names its logger.)
 
 None of these can be reproduced faithfully, so the compiler says where they happen and what
 to write instead. Read-only, like the rest of the analysis.
@@ -69,7 +71,7 @@ NUMPY_EXPLICIT = frozenset(
 
 
 STDIN = frozenset({"builtins.input", "sys.stdin"})
-MODULE_IDENTITY = frozenset({"__name__", "__file__", "__spec__", "__loader__", "__package__"})
+MODULE_IDENTITY = frozenset({"__file__", "__spec__", "__loader__", "__package__"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,19 @@ class Hazard:
     node: cst.CSTNode
     kind: str
     name: str
+
+
+def program_name_reads(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[cst.Name]:
+    """The reads of the module's ``__name__`` in ``nodes``: moved into the shared module,
+    each becomes the program's own name (see the module's docstring)."""
+    return [
+        node
+        for root in nodes
+        for node in walk(root)
+        if isinstance(node, cst.Name)
+        and node.value == "__name__"
+        and index.access_of.get(node) is not None
+    ]
 
 
 def global_random_name(qualified: str) -> bool:

@@ -2,7 +2,8 @@
 
 The only module that edits a tree. It removes the toreador imports, moves the kernels' closure
 into the shared module (Main.py imports it back), lifts hoisted kernels to module level and
-replaces each primitive call by ``run_region(REGION_..., data, kernel, *repl)``.
+replaces each primitive call by ``run_region(REGION_..., data, kernel, *repl)``. Where moved
+code reads ``__name__``, it reads ``"__main__"``, as it did in the program.
 """
 
 from __future__ import annotations
@@ -190,7 +191,11 @@ def transform_program(analysis: ModuleAnalysis, plan: ParallelPlan) -> Transform
         leading += 1
     main_leading = _code(body[:leading], main_rewriter, module, as_they_are)
     main_body = _code(body[leading:], main_rewriter, module, as_they_are)
-    shared_rewriter = _RegionRewriter(regions, {}, plan, errors)
+    # where moved code reads __name__, the program's own: Main.py runs as "__main__"
+    program_name: dict[int, cst.BaseExpression] = {
+        id(node): cst.SimpleString('"__main__"') for node in analysis.program_name_reads
+    }
+    shared_rewriter = _RegionRewriter(regions, program_name, plan, errors)
     unique = {h.name: h for h in analysis.hoisted}.values()
     hoisted = [_hoisted_definition(h.name, h.node) for h in unique]
     shared_body = _code([*shared, *hoisted], shared_rewriter, module, as_they_are)

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from .output import Output, OutputRecorder, ProducerFeed, replay
+from .output import Output, OutputRecorder, ProducerFeed, logging_recorded, replay
 from .process_state import unmet
 from .semantics import RegionRecord, describe_item, failure_note, short_repr
 from .travel import picklable, portable, received
@@ -119,7 +119,7 @@ def run_batch(
     keep_stderr: bool = False,
     travels: bool = True,
 ) -> Outcome:
-    """Run one batch in a worker, what it prints recorded per item; with ``keep_stderr``,
+    """Run one batch in a worker, what it prints and logs recorded per item; with ``keep_stderr``,
     what it writes to stderr travels with the outcome (a container's stderr is a log
     nobody reads). ``travels``: False for a batch the main process runs itself, whose
     exception it raises as it is."""
@@ -131,7 +131,8 @@ def run_batch(
         sys.stderr = errors
     started = time.perf_counter()
     try:
-        values = apply_batch(kernel, repl, items, recorder)
+        with logging_recorded(recorder, travels):
+            values = apply_batch(kernel, repl, items, recorder)
     except BaseException as error:  # report it, never drop it
         sys.stdout, sys.stderr = real_stdout, real_stderr
         offset = recorder.offset

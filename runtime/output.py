@@ -2,18 +2,35 @@
 and the feeds a region's items are pulled from.
 
 What a kernel prints while it processes item i is replayed just before item i+1's: stdout
-reads as the sequential program's, whichever worker ran which item when.
+reads as the sequential program's, whichever worker ran which item when. What it logs is
+output the same way: a record that passed its logger's level where the kernel ran is kept
+in place among the item's prints, and handed here to the handlers the program configured
+(``LogEntry``), which a worker that did not fork from the main program does not have.
 """
 
 from __future__ import annotations
 
+import _thread
+import contextlib
+import copy
 import io
+import pickle
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-# What an item printed: text, or text and bytes in the order they were written.
-Output = str | tuple[str | bytes, ...]
+
+class LogEntry(NamedTuple):
+    """A record a kernel logged, for the handlers of its logger in the main program."""
+
+    logger: str  # the logger's name; "" for the root logger
+    record: (
+        Any  # a logging.LogRecord, made able to travel where it must (``_travelling``)
+    )
+
+
+# What an item printed: text, or text, bytes and log records in the order they came.
+Output = str | tuple[str | bytes | LogEntry, ...]
 
 
 class OutputRecorder(io.TextIOBase):
@@ -24,7 +41,7 @@ class OutputRecorder(io.TextIOBase):
     def __init__(self) -> None:
         self._offset = 0
         self._values: list[Any] | None = None
-        self.chunks: dict[int, list[str | bytes]] = {}
+        self.chunks: dict[int, list[str | bytes | LogEntry]] = {}
         self.buffer = _BytesChannel(self)  # sys.stdout.buffer.write(b"...") in a kernel
 
     @property
@@ -48,7 +65,7 @@ class OutputRecorder(io.TextIOBase):
             self.file(text)
         return len(text)
 
-    def file(self, part: str | bytes) -> None:
+    def file(self, part: str | bytes | LogEntry) -> None:
         """Keep what was written, under the item being processed."""
         self.chunks.setdefault(self.offset, []).append(part)
 
@@ -89,10 +106,83 @@ def replay(output: Output) -> None:
     for part in output:
         if isinstance(part, str):
             sys.stdout.write(part)
+        elif isinstance(part, LogEntry):
+            import logging
+
+            logger = logging.getLogger(part.logger or None)
+            logger.callHandlers(part.record)  # its logger's level passed where it ran
         else:
             sys.stdout.flush()
             sys.stdout.buffer.write(part)
             sys.stdout.buffer.flush()
+
+
+@contextlib.contextmanager
+def logging_recorded(recorder: OutputRecorder, travels: bool) -> Iterator[None]:
+    """While a batch runs in this thread, what its kernels log is filed with their prints
+    instead of reaching this process's handlers (a forked worker's copies of the program's
+    handlers would write out of order; a fresh interpreter has none). Records still pass
+    their loggers' levels and filters here, as in the sequential run; ``travels``: made
+    able to be pickled. A program that never imported logging pays nothing."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        yield
+        return
+    original = logging.Logger.callHandlers
+    thread = _thread.get_ident()
+    root = logging.root
+
+    def call_handlers(logger: Any, record: Any) -> None:
+        if _thread.get_ident() != thread:  # another thread of this process: its own way
+            original(logger, record)
+            return
+        name = "" if logger is root else logger.name
+        recorder.file(LogEntry(name, _travelling(record) if travels else record))
+
+    logging.Logger.callHandlers = call_handlers
+    try:
+        yield
+    finally:
+        logging.Logger.callHandlers = original
+
+
+# the attributes every LogRecord has: the rest came from ``extra=``
+_RECORD_FIELDS = frozenset(
+    {
+        "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
+        "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
+        "relativeCreated", "thread", "threadName", "processName", "process", "taskName",
+        "message", "asctime",
+    }
+)  # fmt: skip
+
+
+def _travelling(record: Any) -> Any:
+    """A copy of ``record`` that pickle can send: its message formatted (its arguments may
+    not travel), its exception's traceback as text (as the program's formatter would print
+    it), and any ``extra=`` value that cannot travel as its repr."""
+    import logging
+
+    record = copy.copy(record)
+    try:
+        record.msg, record.args = record.getMessage(), None
+    except (
+        Exception
+    ):  # the program's handler will say "--- Logging error ---", as it would
+        record.args = (
+            tuple(repr(a) for a in record.args) if record.args else record.args
+        )
+    if record.exc_info:
+        if not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    for name, value in list(vars(record).items()):
+        if name not in _RECORD_FIELDS:
+            try:
+                pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                setattr(record, name, repr(value))
+    return record
 
 
 class ProducerFeed:

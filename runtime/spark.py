@@ -183,6 +183,20 @@ def retrying_master(master: str, attempts: int) -> str:
     return f"local[{found[1] or 1},{attempts}]"
 
 
+def _quiet_engine_loggers() -> None:
+    """py4j, which PySpark talks to the JVM through, logs each connection it closes at INFO:
+    with a program that sends INFO to stdout (``logging.basicConfig(stream=sys.stdout,
+    level=logging.INFO)``) those lines would land in the program's output. The engine's
+    own records never reach the program's handlers (py4j's warnings still reach stderr, by
+    logging's last resort), unless the program set up py4j's logger itself."""
+    import logging
+
+    py4j = logging.getLogger("py4j")
+    # (py4j gives its logger a do-nothing handler, a NullHandler class of its own)
+    if py4j.propagate and all(type(h).__name__ == "NullHandler" for h in py4j.handlers):
+        py4j.propagate = False
+
+
 def _make_session(region: Region) -> Any:
     try:
         from pyspark.sql import SparkSession
@@ -192,6 +206,7 @@ def _make_session(region: Region) -> Any:
             f"and Java 17) where Main.py runs: {error}"
         ) from None
 
+    _quiet_engine_loggers()
     existing = SparkSession.getActiveSession()
     if existing is not None:  # a notebook's or a test's session: used as it is
         _ship_modules(existing.sparkContext)

@@ -303,7 +303,7 @@ PASSED_BY_VALUE = (
     "def plain(x): return x * K\n"
     "def with_constant(x): return x in LIMITS\n"
     "def with_argv(x): return x * ARGC\n"
-    "def named(x): return __name__\n"
+    "def named(x): return __file__\n"
     "@functools.lru_cache\ndef cached(x): return x\n"
     "@register\ndef registered(x): return x\n"
     "def only_called(x): return x\n"
@@ -322,7 +322,7 @@ def test_functions_passed_as_values_ship_when_nothing_changes_for_main() -> None
     kept = {k.name: (k.line, k.reason) for k in analysis.kept_in_main}
     assert kept == {
         "with_argv": (9, "it needs the global set at line 5 by code that workers would run again"),
-        "named": (10, "function 'named' reads `__name__`"),
+        "named": (10, "function 'named' reads `__file__`"),
         "registered": (14, "its decorator may act when the module is imported"),
     }
 

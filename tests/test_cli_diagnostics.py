@@ -246,7 +246,7 @@ from toreador import data_parallel_region, producer_consumer
 
 
 def who(x):
-    return __name__, x
+    return __file__, x
 
 
 def ask(x):
@@ -256,7 +256,7 @@ def ask(x):
 print(data_parallel_region([1, 2], who))
 print(producer_consumer(iter(["a? "]), input))
 print(data_parallel_region([1, 2], ask))
-print(data_parallel_region([1, 2], print, __name__))
+print(data_parallel_region([1, 2], print, __file__))
 """
 
 
@@ -269,7 +269,7 @@ def test_stdin_and_module_identity_in_kernels_are_located_warnings(tmp_path: Pat
         "program.py:6:12",
         "program.py:10:12",
         "program.py:14:40",
-    ]  # not line 16: a replicated `__name__` is evaluated in Main.py, as in the source
-    assert "kernel 'who' reads `__name__`, which where kernels run names the generated" in heads[0]
+    ]  # not line 16: a replicated `__file__` is evaluated in Main.py, as in the source
+    assert "kernel 'who' reads `__file__`, which where kernels run names the generated" in heads[0]
     assert "kernel 'ask' reads standard input (`sys.stdin`), which workers do not have" in heads[1]
     assert "kernel 'input' reads standard input (`input`)" in heads[2]

@@ -62,6 +62,22 @@ def test_a_program_without_regions_is_left_as_written(text: str) -> None:
 REWRITES = [
     pytest.param(
         """\
+        import logging
+        from toreador import data_parallel_region
+        log = logging.getLogger(__name__)
+        def f(x):
+            log.info("%s in %s", x, __name__)
+            return x
+        if __name__ == "__main__":
+            print(data_parallel_region([1], f))
+        """,
+        'if __name__ == "__main__":\n    print(run_region(REGION_F_LINE_8, [1], f))\n',
+        'import logging\nlog = logging.getLogger("__main__")\ndef f(x):\n'
+        '    log.info("%s in %s", x, "__main__")\n    return x\n',
+        id="moved-code-reads-the-program-s-name",
+    ),
+    pytest.param(
+        """\
         from toreador import data_parallel_region
         def f(x):
             return x + 1

@@ -75,8 +75,11 @@ class ModuleAnalysis:
     all_names: frozenset[str] = frozenset()
     # reads of toreador.PrimitiveUsageError, under any import form: the runtime's class
     error_references: tuple[cst.BaseExpression, ...] = ()
+    # reads of ``__name__`` in code moved to the shared module: the program's "__main__"
+    program_name_reads: tuple[cst.Name, ...] = ()
     # names bound by the toreador imports, which the compiled program no longer has
     toreador_bound: frozenset[str] = frozenset()
     # the module-level statements holding a node the transformer replaces (a region's call
-    # or value, a hoisted kernel, PrimitiveUsageError): the others are written out as they are
+    # or value, a hoisted kernel, PrimitiveUsageError, a moved ``__name__``): the others are
+    # written out as they are
     rewritten_tops: frozenset[int] = frozenset()

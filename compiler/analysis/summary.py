@@ -12,6 +12,7 @@ import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment
 
 from ..diagnostics import Diagnostic
+from ..kernel_hazards import program_name_reads
 from ..messages import NoRegion
 from ..scope_index import bound_name, build_index, walk
 from ..source import SourceFile
@@ -59,6 +60,10 @@ def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
         warnings.append(source.report(NoRegion(), 1, 1))
     future = _future_imports(module)
     index = context.index
+    name_reads = program_name_reads(
+        [*(module.body[top] for top in sorted(moved)), *(h.node for h in context.hoisted)],
+        index,
+    )
     return ModuleAnalysis(
         module=module,
         regions=tuple(regions),
@@ -75,6 +80,7 @@ def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
         kept_in_main=tuple(kept),
         all_names=context.all_names,
         error_references=tuple(kernels.error_references),
+        program_name_reads=tuple(name_reads),
         toreador_bound=frozenset(
             bound_name(node)
             for top in index.toreador_imports
@@ -87,6 +93,7 @@ def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
                 *(r.node for r in regions),
                 *(h.replaces for h in context.hoisted),
                 *kernels.error_references,
+                *name_reads,
             )
         ),
     )
