@@ -12,9 +12,10 @@ import importlib
 import io
 import pickle
 import sys
+import traceback
 import types
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .process_state import apply_after_load, apply_before_load, pickled_state
 from .semantics import short_repr
@@ -146,10 +147,49 @@ class PortableError:
         return error
 
 
-def portable(error: BaseException) -> BaseException | PortableError:
-    """What a worker sends for a kernel's exception: the exception itself when it survives
-    pickling, else a PortableError, else (its class or arguments cannot travel at all) a
-    RuntimeError with its text and a note saying why."""
+def portable(error: BaseException) -> Any:
+    """What a worker sends for a kernel's exception (see ``portable_one``), with its chain:
+    pickle drops ``__cause__``, ``__context__`` and ``__suppress_context__``, so a
+    ``raise ConfigError(...) from error`` in a kernel would reach the main program's
+    ``except`` without its cause. Each earlier link travels too, with its traceback's text
+    as a note (its frames are this worker's)."""
+    return _with_chain(error, {id(error)})
+
+
+class ChainedError(NamedTuple):
+    """A kernel's exception and the exceptions it was raised from or while handling."""
+
+    error: Any  # what ``portable_one`` made of it
+    cause: Any  # a ChainedError, or None
+    context: Any
+    suppress_context: bool
+    traceback: str = (
+        ""  # an earlier link's traceback, as text (its frames are the worker's)
+    )
+
+
+_MOST_LINKS = 16  # a longer chain is cut there
+
+
+def _with_chain(error: BaseException, seen: set[int], trace: str = "") -> Any:
+    links: list[Any] = []
+    for link in (error.__cause__, error.__context__):
+        if link is None or id(link) in seen or len(seen) >= _MOST_LINKS:
+            links.append(None)
+            continue
+        seen.add(id(link))
+        text = "".join(traceback.format_tb(link.__traceback__)).rstrip()
+        links.append(_with_chain(link, seen, text))
+    sent = portable_one(error)
+    if links == [None, None] and not trace:
+        return sent
+    return ChainedError(sent, links[0], links[1], error.__suppress_context__, trace)
+
+
+def portable_one(error: BaseException) -> BaseException | PortableError:
+    """One exception as it can travel: the exception itself when it survives pickling, else
+    a PortableError, else (its class or arguments cannot travel at all) a RuntimeError
+    with its text and a note saying why."""
     try:
         pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))
         return error
@@ -172,5 +212,18 @@ def portable(error: BaseException) -> BaseException | PortableError:
 
 
 def received(error: Any) -> Any:
-    """The kernel's exception as the main program raises it (see ``portable``)."""
+    """The kernel's exception as the main program raises it, with its chain (see
+    ``portable``)."""
+    if isinstance(error, ChainedError):
+        rebuilt = received(error.error)
+        if error.traceback:
+            rebuilt.add_note(
+                "worker traceback (most recent call last):\n" + error.traceback
+            )
+        rebuilt.__cause__ = received(error.cause) if error.cause is not None else None
+        rebuilt.__context__ = (
+            received(error.context) if error.context is not None else None
+        )
+        rebuilt.__suppress_context__ = error.suppress_context
+        return rebuilt
     return error.rebuild() if isinstance(error, PortableError) else error
