@@ -23,8 +23,8 @@ class TargetInfo:
     requirements: bool = False  # writes requirements.txt: the workers run elsewhere
     ships_packages: bool = False  # copies the folder-installed packages the workers import
     worker_packages: tuple[str, ...] = ()  # what the engine's workers import themselves
-    # the workers find Main.py's own definitions (forked from it, or sent by value by Spark's
-    # cloudpickle); elsewhere what stays in Main.py cannot be unpickled in a worker
+    # the workers find Main.py's own definitions (forked from it, or sent by value by
+    # cloudpickle: runtime/travel.py); elsewhere what stays in Main.py cannot be unpickled
     workers_see_main: bool = False
     # the runtime's modules this target copies into the generated folder (toreador.runtime)
     runtime: tuple[str, ...] = ()
@@ -51,6 +51,7 @@ TARGETS: dict[str, TargetInfo] = {
         ("mapreduce",),
         "hadoop",
         "Hadoop Streaming",
+        workers_see_main=True,
         runtime=(*_CORE, "placement", "hadoop", "hadoop_job", "hadoop_streaming"),
         engine="hadoop",
     ),
@@ -71,7 +72,8 @@ TARGETS: dict[str, TargetInfo] = {
         "containers on a Docker engine",
         requirements=True,
         ships_packages=True,
-        worker_packages=("redis",),
+        workers_see_main=True,
+        worker_packages=("redis", "cloudpickle"),
         runtime=(
             *_BATCHES,
             "docker_transport",

@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import pickle
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from .docker_transport import IN_CONTAINER, is_local_engine, worker_transport
 from .driver import BatchSizer, Driver, WorkerLost, feed_for, list_pieces
 from .local import run_nested
-from .outcomes import Failed, Outcome, pattern_steps, pickled_outcome, run_batch
+from .outcomes import Outcome, not_started, pattern_steps, pickled_outcome, run_batch
 from .output import OutputRecorder, SequenceFeed
 from .placement import (
     Costs,
@@ -54,7 +53,12 @@ from .semantics import (
     region_items,
     run_region,
 )
-from .travel import job_payload, load_job, pickled_batch, portable
+from .travel import (
+    by_value_where_needed,
+    job_payload,
+    load_job,
+    pickled_batch,
+)
 
 if TYPE_CHECKING:
     from .docker_containers import DockerEngine
@@ -195,7 +199,13 @@ class _DockerRun(Driver[Region]):
         """The items from ``offset`` on (those before it ran in Main.py)."""
         region = self.region
         job = (region.pattern, self.kernel, self.repl)
-        payload = job_payload(region.label, region.kernel, job, "a worker container")
+        payload = job_payload(
+            region.label,
+            region.kernel,
+            job,
+            "a worker container",
+            by_value_where_needed,
+        )
         self.transport.publish_job(self.job, payload)
         feed = feed_for(region, self.steps, items, offset=offset)
         if isinstance(feed, SequenceFeed):
@@ -328,14 +338,8 @@ def serve() -> None:
         except (
             BaseException
         ) as error:  # the batch cannot even start: say so, never drop it
-            what = f"a batch of {len(items) or 'its'} item(s) that could not be loaded"
-            outcome: Outcome = Failed(
-                batch,
-                0,
-                f"{what} in the worker container",
-                portable(error),
-                traceback.format_exc(),
-                {},
+            outcome: Outcome = not_started(
+                batch, len(items), "the worker container", error
             )
         else:
             recorder = OutputRecorder()

@@ -26,7 +26,7 @@ from .semantics import (
     run_region,
     worker_count,
 )
-from .travel import job_payload
+from .travel import by_value_where_needed, job_payload
 
 __all__ = ["PrimitiveUsageError", "Region", "run_region"]
 
@@ -74,8 +74,9 @@ class Region(RegionRecord):
         if self.label not in _CHECKED:
             # a kernel that a job could not be sent is refused here too, on the first call:
             # the program must not run without Hadoop and fail with it
+            job = (kernel, repl, self.label)
             job_payload(
-                self.label, self.kernel, (kernel, repl, self.label), "Hadoop tasks"
+                self.label, self.kernel, job, "Hadoop tasks", by_value_where_needed
             )
             _CHECKED.add(self.label)
         mappers = worker_count(self.workers)

@@ -35,7 +35,7 @@ from .outcomes import replay_outcome
 from .output import ProducerFeed
 from .placement import remembered_cost
 from .semantics import SEQUENCE_TYPES, is_list_like, worker_count
-from .travel import dumps, job_payload, unsendable
+from .travel import by_value_where_needed, job_payload, unsendable
 
 HERE = Path(__file__).resolve().parent.parent  # the generated folder
 STREAMING_PROGRAMS = ("Mapper.py", "Reducer.py")
@@ -162,7 +162,9 @@ class StreamingJob:
     def _write_job(self) -> None:
         job = (self.kernel, self.repl, self.region.label)
         region = self.region
-        payload = job_payload(region.label, region.kernel, job, "Hadoop tasks", dumps)
+        payload = job_payload(
+            region.label, region.kernel, job, "Hadoop tasks", by_value_where_needed
+        )
         encoded = base64.b64encode(payload).decode("ascii")
         (self.folder / "job.txt").write_text(encoded + "\n", encoding="ascii")
         if self.installation is not None or os.environ.get("TOREADOR_KEEP"):

@@ -22,15 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from .outcomes import (
+    Outcome,
     WorkerLostError,
     death_cause,
     map_items,
+    not_started,
     pickled_outcome,
     run_batch,
 )
 from .output import OutputRecorder
 from .semantics import RegionRecord
-from .travel import load_in_process
+from .travel import by_value_where_needed, load_in_process
 
 KEY_DIGITS = 12
 BATCH_ITEMS = 512
@@ -59,7 +61,7 @@ def record(position: int, value: Any) -> str:
 def batch_records(first: int, items: list[Any]) -> Iterator[str]:
     """Lines for consecutive items starting at position ``first``; a batch whose pickle is
     too large is halved until it fits (a single item always makes a record)."""
-    payload = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = by_value_where_needed(items)
     if len(payload) > MAX_RECORD_BYTES and len(items) > 1:
         middle = len(items) // 2
         yield from batch_records(first, items[:middle])
@@ -81,17 +83,32 @@ def run_mapper(job_path: str) -> None:
     """The mapper's loop (Mapper.py): for each ``key<TAB>batch`` line on stdin, the outcome
     of the kernel over the batch as ``key<TAB>outcome`` on stdout. stdout is the protocol's
     channel, so what the kernel prints is recorded and travels in the outcome."""
-    with open(job_path, encoding="ascii") as handle:
-        # the main program's process state (sys.argv, environment, ...) is set around the
-        # import of the kernel's module
-        kernel, repl, _label = load_in_process(base64.b64decode(handle.read().strip()))
     channel, recorder = sys.stdout, OutputRecorder()
+    try:
+        with open(job_path, encoding="ascii") as handle:
+            # the main program's process state (sys.argv, environment, ...) is set around
+            # the import of the kernel's module
+            job = load_in_process(base64.b64decode(handle.read().strip()))
+        kernel, repl, _label = job
+    except Exception as error:  # every batch says why: no attempt would do better
+        problem: Exception | None = error
+    else:
+        problem = None
     for key, value in read_records(sys.stdin):
-        items = decode(value)
+        items: list[Any] = []
         try:
-            outcome = run_batch(int(key), map_items, kernel, repl, items, recorder)
-        finally:
-            sys.stdout = channel
+            if problem is not None:
+                raise problem
+            items = decode(value)
+        except Exception as error:
+            outcome: Outcome = not_started(
+                int(key), len(items), "the Hadoop task", error
+            )
+        else:
+            try:
+                outcome = run_batch(int(key), map_items, kernel, repl, items, recorder)
+            finally:
+                sys.stdout = channel
         answer = base64.b64encode(pickled_outcome(outcome, items)).decode("ascii")
         channel.write(f"{key}\t{answer}\n")
 

@@ -151,6 +151,15 @@ def run_batch(
     return Done(number, values, seconds, recorder.take(), errors.getvalue(), unmet())
 
 
+def not_started(number: int, count: int, where: str, error: BaseException) -> Failed:
+    """The outcome of a batch whose job or items could not even be loaded where it was to
+    run (a class the worker cannot import, say): a failure of its first item, raised in
+    the main program with the worker's own error and traceback. Never a lost worker to try
+    again: the next attempt would fail the same way."""
+    what = f"a batch of {count or 'its'} item(s) that could not be loaded in {where}"
+    return Failed(number, 0, what, portable(error), traceback.format_exc(), {})
+
+
 def pickled_outcome(outcome: Outcome, items: Sequence[Any]) -> bytes:
     """Pickle an outcome where it was made, so that a result that cannot travel is reported
     as the failure of its item instead of vanishing on the way."""

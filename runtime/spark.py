@@ -45,6 +45,7 @@ from .outcomes import (
     Outcome,
     WorkerLostError,
     combine,
+    not_started,
     pattern_steps,
     pickled_outcome,
     run_batch,
@@ -271,9 +272,18 @@ def _task(
     state (its command line, environment, settings), set around their loading (see
     travel.with_process)."""
     os.environ[IN_TASK] = "1"
-    kernel, repl = load_in_process(job)
-    items = list(records)
-    outcome = run_batch(partition, apply_batch, kernel, repl, items, OutputRecorder())
+    items: list[Any] = []
+    try:
+        kernel, repl = load_in_process(job)
+        items = list(records)
+    except (
+        Exception
+    ) as error:  # says why at once: no attempt of the task would do better
+        outcome: Outcome = not_started(partition, len(items), "the Spark task", error)
+    else:
+        outcome = run_batch(
+            partition, apply_batch, kernel, repl, items, OutputRecorder()
+        )
     yield pickled_outcome(outcome, items)
 
 

@@ -15,7 +15,7 @@ import sys
 import traceback
 import types
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from .process_state import apply_after_load, apply_before_load, pickled_state
 from .semantics import short_repr
@@ -56,6 +56,33 @@ def dumps(value: Any) -> bytes:
     buffer = io.BytesIO()
     _ByBinding(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buffer.getvalue()
+
+
+def by_value_where_needed(value: Any) -> bytes:
+    """``dumps``, unless that cannot send ``value`` to a worker that did not fork from the
+    main program: a definition of the main script itself (a worker's ``__main__`` is its
+    own) or one pickle cannot name at all (a partial of a nested function, a lambda). Those
+    go by cloudpickle, which sends them by value, as Spark, Dask, Ray and joblib do; its
+    first error is raised if cloudpickle cannot either."""
+    try:
+        data = dumps(value)
+    except Exception as error:
+        data, problem = b"", error
+    else:
+        if b"__main__" not in data:  # (a string holding it only costs the check below)
+            return data
+    try:
+        cloudpickle = importlib.import_module("cloudpickle")
+    except ImportError as missing:
+        if data:
+            return data  # the worker will say what it cannot find
+        raise problem from missing
+    try:
+        return cast(bytes, cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        if data:
+            return data
+        raise problem from None
 
 
 def with_process(payload: bytes) -> bytes:
@@ -126,7 +153,7 @@ def pickled_batch(
 ) -> bytes:
     """A batch of items pickled here: an item that cannot reach a worker fails, named."""
     try:
-        return pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        return by_value_where_needed(items)
     except Exception as error:
         raise unsendable(label, items, start, error, destination) from error
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from toreador.compiler.deploy_model import load_model
 
-from .helpers import EXAMPLES, compile_into, run_script
+from .helpers import EXAMPLES, compile_into, in_workers, run_script
 
 ITEMS = st.recursive(
     st.one_of(
@@ -158,16 +158,24 @@ def test_deployment_script_is_valid_bash(hadoop_out: Path) -> None:
     assert "-D mapreduce.job.reduces=2" in text and '-mapper "python3 Mapper.py"' in text
 
 
-def test_unpicklable_local_kernel_is_refused_clearly(write_program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_local_lambda_travels_by_value_and_what_cannot_travel_is_refused_clearly(  # type: ignore[no-untyped-def]
+    write_program, tmp_path: Path
+) -> None:
     program = write_program(
+        "import threading\n"
         "from toreador import data_parallel_region\n"
         "def main(k):\n    f = (lambda x: x + k) if k else str\n"
         "    print(data_parallel_region([1, 2], f))\n"
+        "    lock = threading.Lock()\n"
+        "    print(data_parallel_region([1, 2], lambda x, held: x, lock))\n"
         "main(1)\n"
     )
-    got = run_script(compile_into(program, tmp_path / "out", target="hadoop") / "Main.py")
+    got = run_script(
+        compile_into(program, tmp_path / "out", target="hadoop", model=in_workers()) / "Main.py"
+    )
     assert got.returncode == 1
-    assert "cannot be sent to Hadoop tasks" in got.stderr
+    assert got.stdout == "[2, 3]\n"  # pickle cannot name the lambda; cloudpickle sends it
+    assert "cannot be sent to Hadoop tasks: cannot pickle '_thread.lock' object" in got.stderr
 
 
 REAL_FRAMEWORK_CASES = {
