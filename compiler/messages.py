@@ -325,6 +325,21 @@ class NoRegion(Message):
         return "no parallel region found: Main.py runs the program sequentially"
 
 
+@dataclass(frozen=True)
+class PathFolderNotFollowed(Message):
+    code = "TR406"
+    severity = "warning"
+    folder: str
+
+    def text(self) -> str:
+        return (
+            f"the program adds {self.folder} to sys.path, which the compiler cannot follow "
+            "into the output folder (only a folder inside the program's own, named from "
+            "`__file__`, is copied): Main.py and workers on other machines (docker, a "
+            "cluster) need it at that path, or its modules beside the program"
+        )
+
+
 # -- TR5xx: the generated folder ------------------------------------------------------------
 @dataclass(frozen=True)
 class ModuleClash(Message):

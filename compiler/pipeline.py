@@ -14,7 +14,8 @@ from .analysis import analyse_module
 from .deploy_model import DeployModel
 from .diagnostics import CompileError, Diagnostic
 from .local_modules import local_modules
-from .messages import KeptDefinitionPassed, ModuleClash
+from .messages import KeptDefinitionPassed, ModuleClash, PathFolderNotFollowed
+from .path_folders import path_folders
 from .plan import ParallelPlan, plan_program
 from .render import format_python
 from .source import SourceFile, parse_source
@@ -32,6 +33,8 @@ class CompiledProgram:
     files: dict[str, str]
     warnings: tuple[Diagnostic, ...]
     local_modules: tuple[Path, ...] = ()
+    # folders the program adds to sys.path, copied under the same relative path
+    path_folders: tuple[tuple[str, Path], ...] = ()
     # files of folder-installed packages the workers import: (path under packages/, file)
     package_files: tuple[tuple[str, Path], ...] = ()
 
@@ -47,15 +50,25 @@ def compile_source(
     render_files = load_target(target).render_files  # type: ignore[attr-defined]
     files: dict[str, str] = render_files(plan, program)
     modules = local_modules(source.path) if source.path.is_file() else ()
+    added = path_folders(source.path, source.text) if source.path.is_file() else []
+    folders = tuple(
+        (folder.relative.as_posix(), source.path.resolve().parent / folder.relative)
+        for folder in added
+        if folder.relative is not None and folder.relative.parts
+    )
     generated = {Path(top_entry(name)).stem for name in files}
     clashes = [m for m in modules if m.stem in generated]
     if clashes:
         names = ", ".join(sorted(m.name for m in clashes))
         raise CompileError([ModuleClash(names).at(source.display_name)])
-    shipped = shipment(plan, files, modules)
+    shipped = shipment(plan, files, modules, tuple(path for _, path in folders))
     if shipped.requirements is not None:
         files["requirements.txt"] = shipped.requirements
-    warnings = analysis.warnings
+    warnings = analysis.warnings + tuple(
+        source.report(PathFolderNotFollowed(folder.shown), folder.line, folder.column)
+        for folder in added
+        if folder.relative is None and plan.regions
+    )
     if plan.regions and not TARGETS[target].workers_see_main:
         warnings += tuple(
             source.report(
@@ -70,7 +83,14 @@ def compile_source(
             )
             for kept in analysis.kept_in_main
         )
-    return CompiledProgram(plan, files, warnings, modules, shipped.package_files)
+    return CompiledProgram(
+        plan,
+        files,
+        warnings,
+        modules,
+        package_files=shipped.package_files,
+        path_folders=folders,
+    )
 
 
 def manifest(compiled: CompiledProgram) -> dict[str, Any]:
@@ -99,6 +119,7 @@ def manifest(compiled: CompiledProgram) -> dict[str, Any]:
             for r in plan.regions
         ],
         "copied_modules": [m.name for m in compiled.local_modules],
+        "copied_folders": [relative for relative, _ in compiled.path_folders],
         "shipped_packages": sorted({f"packages/{name}" for name, _ in compiled.package_files}),
         "runtime": sorted(name for name in compiled.files if name.startswith(RUNTIME_PACKAGE)),
         "files": sorted({*map(top_entry, compiled.files), "manifest.json", "ruff.toml"}),
@@ -135,6 +156,13 @@ def write_output(compiled: CompiledProgram, out_dir: Path) -> list[Path]:
             )
         else:
             shutil.copy2(module, target)
+    for relative, folder in compiled.path_folders:  # found by the program's sys.path entry
+        shutil.copytree(
+            folder,
+            out_dir / relative,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     for relative, file in compiled.package_files:  # the workers' copies, as they are
         target = out_dir / "packages" / relative
         target.parent.mkdir(parents=True, exist_ok=True)

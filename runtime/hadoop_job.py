@@ -34,6 +34,7 @@ from .hadoop import _RUNNER_START, Region, hadoop_command
 from .outcomes import replay_outcome
 from .output import ProducerFeed
 from .placement import remembered_cost
+from .process_state import module_folders
 from .semantics import SEQUENCE_TYPES, is_list_like, worker_count
 from .travel import by_value_where_needed, job_payload, unsendable
 
@@ -50,10 +51,10 @@ _SAID_LOCAL_RUNNER = [False]  # the local streaming runner is named once per run
 
 
 def program_archive(path: Path, shipped: set[str]) -> Path:
-    """Zip the runtime and the program's own modules and packages (all but the files
-    shipped on their own)."""
+    """Zip the runtime and the program's own modules and folders of modules (all but the
+    files shipped on their own)."""
     modules = [p for p in sorted(HERE.glob("*.py")) if p.name not in shipped]
-    packages = [p.parent for p in sorted(HERE.glob("*/__init__.py"))]
+    packages = module_folders(HERE)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for module in modules:
             archive.write(module, module.name)

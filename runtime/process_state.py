@@ -23,10 +23,14 @@ import pickle
 import sys
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # sys.path as the runtime found it: what the program's own code adds later is what travels
 BASE_PATH = tuple(sys.path)
+# the generated folder (this package's parent; a zip on Spark's executors): a folder the
+# program adds inside it travels as a path relative to it, since each worker has its copy
+PROGRAM_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Variables that describe this machine's session or an engine's own set-up, not the program:
 # a worker keeps its own (a container's PATH and HOME, a Spark executor's SPARK_HOME).
@@ -68,7 +72,9 @@ class ProcessState:
 
     argv: tuple[str, ...]
     environ: tuple[tuple[str, str], ...]
-    path: tuple[str, ...]  # entries the program added to sys.path, in order
+    # entries the program added to sys.path, in order: ("program", path relative to the
+    # generated folder) or ("absolute", path)
+    path: tuple[tuple[str, str], ...]
     recursion_limit: int
     int_max_str_digits: int
     decimal_context: Any = None  # decimal.Context, when the program imported decimal
@@ -88,7 +94,11 @@ class ProcessState:
         state = cls(
             argv=tuple(sys.argv),
             environ=tuple(sorted((k, v) for k, v in os.environ.items() if travels(k))),
-            path=tuple(entry for entry in sys.path if entry and entry not in BASE_PATH),
+            path=tuple(
+                _path_entry(entry)
+                for entry in sys.path
+                if entry and entry not in BASE_PATH
+            ),
             recursion_limit=sys.getrecursionlimit(),
             int_max_str_digits=sys.get_int_max_str_digits(),
             decimal_context=_decimal_context() if "decimal" in modules else None,
@@ -113,10 +123,12 @@ class ProcessState:
         sys.argv[:] = self.argv
         _set_environment(dict(self.environ))
         missing = []
-        for entry in reversed(self.path):
+        in_archive = os.path.isfile(PROGRAM_FOLDER)  # zipimport finds a folder in it
+        for kind, path in reversed(self.path):
+            entry = os.path.join(PROGRAM_FOLDER, path) if kind == "program" else path
             if entry in sys.path:
                 continue
-            if os.path.isdir(entry) or os.path.isfile(entry):
+            if (kind == "program" and in_archive) or os.path.exists(entry):
                 sys.path.insert(0, entry)
             else:
                 missing.append(entry)
@@ -246,6 +258,24 @@ def _loaded_each(pickled: tuple[bytes, ...]) -> list[Any]:
         except Exception:
             continue
     return loaded
+
+
+def module_folders(folder: Path) -> list[Path]:
+    """The folders of the generated ``folder`` that hold modules: the runtime, the program's
+    packages, and a folder the program adds to sys.path (which a worker reaches as
+    ``PROGRAM_FOLDER``/its name, in the archive an engine ships)."""
+    return [
+        path
+        for path in sorted(folder.iterdir())
+        if path.is_dir() and path.name != "__pycache__" and any(path.rglob("*.py"))
+    ]
+
+
+def _path_entry(entry: str) -> tuple[str, str]:
+    absolute = os.path.abspath(entry)
+    if absolute.startswith(PROGRAM_FOLDER + os.sep):
+        return ("program", os.path.relpath(absolute, PROGRAM_FOLDER))
+    return ("absolute", entry)
 
 
 def _decimal_context() -> Any:

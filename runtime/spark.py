@@ -51,6 +51,7 @@ from .outcomes import (
     run_batch,
 )
 from .output import OutputRecorder, SequenceFeed
+from .process_state import module_folders
 from .semantics import (
     PrimitiveUsageError,
     RegionRecord,
@@ -237,10 +238,10 @@ def _make_session(region: Region) -> Any:
 
 
 def program_modules() -> list[Path]:
-    """What the executors import: every module and package of this folder but Main.py."""
+    """What the executors import: every module of this folder but Main.py, and every
+    folder holding modules (its packages, and a folder the program adds to sys.path)."""
     modules = [path for path in sorted(HERE.glob("*.py")) if path.name != "Main.py"]
-    modules += [path.parent for path in sorted(HERE.glob("*/__init__.py"))]
-    return modules
+    return modules + module_folders(HERE)
 
 
 def _ship_modules(context: Any) -> None:

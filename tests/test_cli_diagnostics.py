@@ -273,3 +273,26 @@ def test_stdin_and_module_identity_in_kernels_are_located_warnings(tmp_path: Pat
     assert "kernel 'who' reads `__file__`, which where kernels run names the generated" in heads[0]
     assert "kernel 'ask' reads standard input (`sys.stdin`), which workers do not have" in heads[1]
     assert "kernel 'input' reads standard input (`input`)" in heads[2]
+
+
+def test_folders_added_to_sys_path_are_followed_or_named(tmp_path: Path) -> None:
+    (tmp_path / "libs").mkdir()
+    (tmp_path / "libs" / "shout.py").write_text("def loud(x):\n    return str(x).upper()\n")
+    (tmp_path / "program.py").write_text(
+        "import pathlib, sys\n"
+        "sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / 'libs'))\n"
+        "sys.path.append('/opt/elsewhere')\n"
+        "sys.path.insert(0, 'relative')\n"
+        "import shout\n"
+        "from toreador import data_parallel_region\n"
+        "print(data_parallel_region(['a'], shout.loud))\n"
+    )
+    result = run_cli("program.py", "-o", "out", "--target", "docker", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    heads = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert [h.split(": warning: ")[0] for h in heads] == ["program.py:3:1", "program.py:4:1"]
+    assert "adds /opt/elsewhere to sys.path, which the compiler cannot follow" in heads[0]
+    assert "'relative' (relative to the working directory)" in heads[1]
+    assert (tmp_path / "out" / "libs" / "shout.py").is_file()  # the followed folder
+    requirements = (tmp_path / "out" / "requirements.txt").read_text()
+    assert "shout" not in requirements  # the program's own module, not a missing package

@@ -118,7 +118,9 @@ def test_hadoop_streaming_runner(name: str, tmp_path: Path, data_folder: Path) -
     check(name, run_program(name, out, data_folder), data_folder)
 
 
-@pytest.mark.parametrize("name", ["kernel_forms.py", "word_count.py", "file_stats.py"])
+@pytest.mark.parametrize(
+    "name", ["kernel_forms.py", "word_count.py", "file_stats.py", "vendored.py"]
+)
 def test_hadoop_real_framework(
     name: str, hadoop_home: dict[str, str], tmp_path: Path, data_folder: Path
 ) -> None:

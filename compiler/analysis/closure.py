@@ -99,6 +99,8 @@ class Closure:
         statement = self.module.body[top]
         if isinstance(statement, cst.FunctionDef | cst.ClassDef):
             return "definition"
+        if is_path_setup(statement, self.module):
+            return "import"  # copied: the imports after it find their modules with it
         if isinstance(statement, cst.SimpleStatementLine):
             smalls = statement.body
             if all(isinstance(s, cst.Import | cst.ImportFrom) for s in smalls):
@@ -159,6 +161,19 @@ class Closure:
                 stack.append((dep, needs, self._definition_in(dep, name)))
         return moved, copied, ok
 
+    def path_setups(self, shipped: set[int]) -> dict[int, str]:
+        """The module-level ``sys.path`` changes that precede an import the shared module
+        copies (``sys.path.insert(0, vendor)`` then ``import helper``): the shared module
+        must make them too, before its imports, or Main.py's import of it fails."""
+        imports = [top for top in shipped if self.statement_kind(top) == "import"]
+        return {
+            top: f"the import at {self.context.where(self.module.body[last])}"
+            for top, statement in enumerate(self.module.body)
+            if is_path_setup(statement, self.module)
+            for last in [max(imports, default=-1)]
+            if last > top and top not in shipped
+        }
+
     def _cannot_ship(
         self, top: int, needed_by: str, kind: str, definition: cst.CSTNode | None
     ) -> None:
@@ -216,6 +231,30 @@ class Closure:
         if problems:
             return min(problems, key=lambda d: (d.line, d.column)).message
         return extra_moved, extra_copied
+
+
+# Calls that add folders to the module search path.
+PATH_CALLS = frozenset({"sys.path.insert", "sys.path.append", "sys.path.extend", "site.addsitedir"})
+
+
+def is_path_setup(statement: cst.CSTNode, module: cst.Module) -> bool:
+    """A statement that only adds to the module search path: ``sys.path.insert(0, folder)``,
+    alone or in an ``if`` (``if folder not in sys.path:``) with no ``else``."""
+    if isinstance(statement, cst.If):
+        body = statement.body.body
+        return (
+            statement.orelse is None
+            and "__name__" not in module.code_for_node(statement.test)
+            and all(is_path_setup(child, module) for child in body)
+        )
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and module.code_for_node(small.value.func).replace(" ", "") in PATH_CALLS
+        for small in statement.body
+    )
 
 
 def _only_definitions(node: cst.CSTNode) -> bool:

@@ -36,6 +36,12 @@ def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
     warnings: list[Diagnostic] = hazard_warnings(context, moved, kernels.roots, regions)
     warnings += argument_warnings(context, regions)
     kept, nested_tops = _ship_what_is_harmless(context, closure, moved, copied)
+    setups = closure.path_setups(moved | copied)
+    if setups:  # with what they read (a folder's name, os and sys)
+        more_moved, more_copied, _ = closure.closure(setups, report=True)
+        moved |= more_moved
+        copied |= more_copied
+        context.raise_errors()
     check_writes(context, moved)
     context.raise_errors()
     moved_names = _names_defined(context, moved)

@@ -27,9 +27,15 @@ class Shipment:
     package_files: tuple[tuple[str, Path], ...] = ()
 
 
-def shipment(plan: ParallelPlan, files: dict[str, str], modules: tuple[Path, ...]) -> Shipment:
-    """What ``plan``'s target ships with the generated ``files`` and the program's own
-    ``modules``; nothing for a program without regions (it runs sequentially)."""
+def shipment(
+    plan: ParallelPlan,
+    files: dict[str, str],
+    modules: tuple[Path, ...],
+    folders: tuple[Path, ...] = (),
+) -> Shipment:
+    """What ``plan``'s target ships with the generated ``files``, the program's own
+    ``modules`` and the ``folders`` it adds to sys.path (their modules are its own too);
+    nothing for a program without regions (it runs sequentially)."""
     info = TARGETS[plan.target]
     if not info.requirements or not plan.regions:
         return Shipment()
@@ -40,7 +46,13 @@ def shipment(plan: ParallelPlan, files: dict[str, str], modules: tuple[Path, ...
         plan.target,
         "What the workers import: pip install -r requirements.txt where they run.",
     )
-    needed = _requirements(plan, files, modules, info.worker_packages)
+    in_folders = tuple(
+        entry
+        for folder in folders
+        for entry in sorted(folder.iterdir())
+        if entry.suffix == ".py" or (entry / "__init__.py").is_file()
+    )
+    needed = _requirements(plan, files, modules + in_folders, info.worker_packages)
     return Shipment(
         header + "\n" + needed.text(info.ships_packages),
         needed.package_files if info.ships_packages else (),
