@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .docker_image import DockerEngineError, ImageBuilder, progress
+from .docker_run import SHARED_TEMP
 from .docker_transport import (
     DATA,
     IN_CONTAINER,
@@ -142,7 +143,7 @@ class DockerEngine:
         )
         self.image = "" if self.external else builder.image(base)
         self.host_paths = (
-            host_paths(os.getcwd(), sys.argv[1:])
+            host_paths(os.getcwd(), [*sys.argv[1:], SHARED_TEMP])
             if self.local and not self.edge and region.mount_host_paths
             else []
         )
@@ -160,7 +161,9 @@ class DockerEngine:
 
     def _volume_transport(self) -> VolumeTransport:
         """A named volume backed by a temporary folder of this machine."""
-        self.folder = Path(tempfile.mkdtemp(prefix="toreador-volume-"))
+        # beside the program's shared temporary folder, not in it (that one is read-only)
+        parent = os.path.dirname(SHARED_TEMP) if SHARED_TEMP else None
+        self.folder = Path(tempfile.mkdtemp(prefix="toreador-volume-", dir=parent))
         transport = VolumeTransport(self.folder)
         for folder in (self.folder, *self.folder.iterdir()):
             folder.chmod(0o777)  # the workers run as an unprivileged user of their own
@@ -234,14 +237,15 @@ class DockerEngine:
         volumes: dict[str, dict[str, str]],
     ) -> Any:
         cpus = max(1, self.settings.cpus)
-        # with the host's folders mounted, a worker runs in Main.py's working directory as
-        # the user running Main.py: it opens what that user can open, as the reference does
+        # with the host's folders mounted, a worker runs as the user running Main.py (it
+        # opens what that user can open, as the reference does) in Main.py's working
+        # directory when that is mounted
         mounted = any(value["bind"] != DATA for value in volumes.values())
-        where = (
-            {"working_dir": os.getcwd(), "user": f"{os.getuid()}:{os.getgid()}"}
-            if mounted and os.getcwd() in self.host_paths
-            else {}
+        where: dict[str, str] = (
+            {"user": f"{os.getuid()}:{os.getgid()}"} if mounted else {}
         )
+        if mounted and os.getcwd() in self.host_paths:
+            where["working_dir"] = os.getcwd()
         try:
             container = self.client.containers.run(
                 image,

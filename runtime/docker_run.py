@@ -24,8 +24,11 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import pickle
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -83,6 +86,41 @@ GROUP_REGION_SECONDS = 0.01
 _GROUP_STARTED = [False]
 
 
+def _shared_temp_folder() -> str:
+    """A folder of this run for what the main program makes with ``tempfile``: containers
+    of an engine on this machine see it read-only at the same path (``docker_containers``),
+    so a kernel opens a temporary copy the program wrote, as the sequential run does. Made
+    before the program's own code runs (TMPDIR, and ``tempfile.tempdir`` when tempfile is
+    imported already); removed at exit when the program left nothing in it."""
+    base = next(
+        (
+            os.environ[n]
+            for n in ("TMPDIR", "TEMP", "TMP")
+            if os.path.isdir(os.environ.get(n, ""))
+        ),
+        "/tmp",
+    )
+    folder = os.path.join(base, f"toreador-tmp-{uuid.uuid4().hex[:12]}")
+    try:
+        os.mkdir(folder, 0o700)
+    except OSError:
+        return ""
+    os.environ["TMPDIR"] = folder
+    if "tempfile" in sys.modules:
+        setattr(sys.modules["tempfile"], "tempdir", folder)  # noqa: B010 - any module
+    atexit.register(_remove_if_empty, folder)
+    return folder
+
+
+def _remove_if_empty(folder: str) -> None:
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
+
+
+# (not in a container: there TMPDIR is the container's own)
+SHARED_TEMP = "" if os.environ.get(IN_CONTAINER) else _shared_temp_folder()
+
+
 @dataclass(frozen=True)
 class Region(RegionRecord):
     """A region run in worker containers, with the Docker settings of the model."""
@@ -103,6 +141,9 @@ class Region(RegionRecord):
     # "auto": a worker-group region whose work cannot pay for the containers runs in
     # Main.py (engine on this machine only); "workers": always in containers
     placement: str = "auto"
+
+    def workers_see_files(self) -> bool:
+        return False  # only what is mounted in the containers
 
     def run(self, data: Iterable[Any], kernel: Any, *repl: Any) -> list[Any]:
         if os.environ.get(IN_CONTAINER):

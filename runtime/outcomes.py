@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import os
 import pickle
 import signal
 import sys
@@ -238,6 +239,8 @@ def replay_outcome(
         return
     error = received(outcome.error)
     sys.stdout.flush()
+    if not region.workers_see_files() and isinstance(error, OSError):
+        _say_where_the_file_is(error)
     if outcome.offset < 0:  # no kernel failed: the driver gave the batch up
         raise error
     note = failure_note(region, start + outcome.offset, outcome.item)
@@ -249,6 +252,18 @@ def replay_outcome(
     else:
         sys.stderr.write(note + "\n")
     raise error
+
+
+def _say_where_the_file_is(error: OSError) -> None:
+    """A kernel that did not find a file this machine has: name the path and the fix."""
+    path = error.filename
+    if isinstance(path, str) and os.path.isabs(path) and os.path.exists(path):
+        error.add_note(
+            f"toreador: {path} exists where Main.py runs but not where the kernel ran: a "
+            "worker container sees only Main.py's working directory, the paths its command "
+            "line names, and the files the program made with tempfile (read-only); open it "
+            "in the main program and pass its contents, or keep it under one of those"
+        )
 
 
 _SAID: set[str] = set()

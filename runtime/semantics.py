@@ -44,6 +44,11 @@ class RegionRecord:
         """Run the region with the meaning of its primitive; results in input order."""
         raise NotImplementedError(f"{type(self).__name__} has no engine")
 
+    def workers_see_files(self) -> bool:
+        """Whether the workers see this machine's files as the main program does (a
+        container sees only what is mounted in it)."""
+        return True
+
 
 def run_region(
     region: RegionRecord, data: Iterable[Any], kernel: Any, *repl: Any

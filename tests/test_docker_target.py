@@ -482,6 +482,30 @@ def test_kernels_open_files_by_the_paths_main_py_sees(
     assert docker_leftovers() == []
 
 
+def test_a_file_the_containers_cannot_see_is_named_with_the_fix(
+    write_program, docker_engine: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # a hard-coded path under /tmp: the containers' own /tmp is not this machine's
+    program = write_program(
+        "import os\nfrom toreador import data_parallel_region\n"
+        "def size(path):\n    with open(path) as handle:\n        return len(handle.read())\n"
+        "log = f'/tmp/toreador-batch-{os.getpid()}.log'\n"
+        "with open(log, 'w') as handle:\n    handle.write('batch 1\\n')\n"
+        "try:\n    print(data_parallel_region([log], size))\nfinally:\n    os.unlink(log)\n"
+    )
+    assert run_script(program).stdout == "[8]\n"
+    out = compile_docker(program, tmp_path)
+    got = subprocess.run(
+        [sys.executable, str(out / "Main.py")],
+        cwd=tmp_path, env=docker_engine, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert got.returncode == 1
+    assert got.stderr.strip().splitlines()[-1].startswith("FileNotFoundError:")
+    assert "/tmp/toreador-batch-" in got.stderr
+    assert "exists where Main.py runs but not where the kernel ran" in got.stderr
+    assert docker_leftovers() == []
+
+
 def test_the_host_paths_given_to_containers(tmp_path: Path) -> None:
     from toreador.runtime import docker_containers as runtime
 
