@@ -103,6 +103,31 @@ ACCEPTED = [
         ["data_parallel_region"],
         id="worker-side-cache-is-fine",
     ),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "_MODEL = None\n"
+        "def load(): return {'k': 3}\n"
+        "def f(x):\n    global _MODEL\n    if _MODEL is None:\n        _MODEL = load()\n"
+        "    return x * _MODEL['k']\n"
+        "data_parallel_region([1], f)\n",
+        {"f", "_MODEL", "load"},
+        ["data_parallel_region"],
+        id="lazily-built-cache-only-kernels-read",
+    ),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "PARSERS = {}\n"
+        "def register(kind):\n    def add(cls):\n        PARSERS[kind] = cls\n"
+        "        return cls\n    return add\n"
+        "@register('a')\nclass A: pass\n"
+        "@register('b')\nclass B: pass\n"
+        "def f(x): return PARSERS[x].__name__\n"
+        "print(sorted(PARSERS))\n"
+        "data_parallel_region(['a'], f)\n",
+        {"f", "PARSERS", "register", "A", "B"},
+        ["data_parallel_region"],
+        id="registry-filled-at-import-by-a-class-decorator",
+    ),
 ]
 
 
@@ -188,6 +213,43 @@ REFUSED = [
         "rebound by a function shipped to workers",
         "TR302",
         id="global-write-in-kernel",
+    ),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "_MODEL = None\n"
+        "def f(x):\n    global _MODEL\n    if _MODEL is None:\n        _MODEL = x\n"
+        "    return _MODEL\n"
+        "data_parallel_region([1], f)\n",
+        (4, 12),
+        "rebound by a function shipped to workers",
+        "TR302",
+        id="cache-built-from-an-item",  # each worker would keep its own first item
+    ),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "_MODEL = None\n"
+        "def f(x):\n    global _MODEL\n    if _MODEL is None:\n        _MODEL = 3\n"
+        "    return x * _MODEL\n"
+        "data_parallel_region([1], f)\nprint(_MODEL)\n",
+        (4, 12),
+        "rebound by a function shipped to workers",
+        "TR302",
+        id="cache-the-main-program-reads",
+    ),
+    pytest.param(
+        "from toreador import data_parallel_region\n"
+        "PARSERS = {}\n"
+        "def register(kind):\n    def add(cls):\n        PARSERS[kind] = cls\n"
+        "        return cls\n    return add\n"
+        "@register('a')\nclass A: pass\n"
+        "register('b')(int)\n"
+        "def f(x): return PARSERS[x].__name__\n"
+        "print(sorted(PARSERS))\n"
+        "data_parallel_region(['a'], f)\n",
+        (5, 9),
+        "global 'PARSERS', which kernels use, is changed here",
+        "TR303",
+        id="registry-also-filled-by-the-main-program",
     ),
     pytest.param(
         "from toreador import data_parallel_region\n"

@@ -90,6 +90,13 @@ class Closure:
                     defined_at = index.top_of.get(referent.node, -1)
                     if defined_at >= 0 and defined_at != top:
                         deps.setdefault(top, {}).setdefault(defined_at, name)
+        # a registrar goes with every definition it registers (``Context.registrars``)
+        body = self.module.body
+        for registrar, decorated in self.context.registrars().items():
+            for top in decorated:
+                definition = body[top]
+                assert isinstance(definition, cst.FunctionDef | cst.ClassDef)
+                deps.setdefault(registrar, {}).setdefault(top, definition.name)
         return deps
 
     def statement_kind(self, top: int) -> str:
@@ -217,8 +224,14 @@ class Closure:
             if identity:
                 return f"{context.describe(needed)} reads `{identity[0].name}`"
             if needed == top and isinstance(statement, cst.FunctionDef):
+                registrars = {
+                    definition.name.value
+                    for r in context.registrars()
+                    if isinstance(definition := self.module.body[r], cst.FunctionDef)
+                }
                 for decorator in statement.decorators:
-                    if not _pure_decorator(self.module.code_for_node(decorator.decorator)):
+                    code = self.module.code_for_node(decorator.decorator)
+                    if not _pure_decorator(code) and code.split("(", 1)[0] not in registrars:
                         return "its decorator may act when the module is imported"
             if not isinstance(statement, cst.FunctionDef | cst.ClassDef) and not (
                 _constant_definition(statement, self.module)

@@ -37,6 +37,7 @@ class Context:
             else frozenset()
         )
         self._hoisted_cache: tuple[int, frozenset[int]] = (0, frozenset())
+        self._registrars: dict[int, frozenset[int]] | None = None
 
     def report(self, node: cst.CSTNode, message: Message) -> None:
         """Record an error (or warning) at ``node``."""
@@ -85,3 +86,44 @@ class Context:
             ids = frozenset(id(n) for h in self.hoisted for n in walk(h.node))
             self._hoisted_cache = (len(self.hoisted), ids)
         return self._hoisted_cache[1]
+
+    def registrars(self) -> dict[int, frozenset[int]]:
+        """Module-level functions that change a global and are used only as decorators of
+        module-level definitions (``@register("csv")`` filling ``PARSERS``), each with the
+        definitions it decorates. Their changes happen while the module is imported, the
+        same way in every process that imports it: shipped together with all they decorate,
+        the main program and the workers see the same registry."""
+        if self._registrars is None:
+            self._registrars = self._find_registrars()
+        return self._registrars
+
+    def _find_registrars(self) -> dict[int, frozenset[int]]:
+        index, body = self.index, self.module.body
+        found: dict[int, frozenset[int]] = {}
+        if self.global_scope is None:
+            return found
+        for top in sorted({top for _, top in index.mutations}):
+            statement = body[top] if 0 <= top < len(body) else None
+            if not isinstance(statement, cst.FunctionDef):
+                continue
+            references = [
+                reference
+                for assignment in self.global_scope.assignments[statement.name.value]
+                if isinstance(assignment, Assignment) and assignment.node is statement
+                for reference in assignment.references
+            ]
+            decorated: set[int] = set()
+            for reference in references:
+                user = index.top_of.get(reference.node, -1)
+                target = body[user] if 0 <= user < len(body) else None
+                if not isinstance(target, cst.FunctionDef | cst.ClassDef) or not any(
+                    reference.node is node
+                    for decorator in target.decorators
+                    for node in walk(decorator)
+                ):
+                    break
+                decorated.add(user)
+            else:
+                if decorated:
+                    found[top] = frozenset(decorated)
+        return found

@@ -13,6 +13,7 @@ from libcst.metadata import Assignment, GlobalScope
 
 from ..diagnostics import Diagnostic
 from ..messages import GlobalAssignedAgain, GlobalChanged, GlobalChangedByKernel, GlobalRebound
+from ..scope_index import walk
 from .context import Context
 
 
@@ -25,10 +26,12 @@ def check_writes(context: Context, moved: set[int]) -> None:
     index = context.index
     for declaration, top in index.global_decls:
         for item in declaration.names:
+            if top in moved and _kept_by_workers(context, item.name.value, moved):
+                continue  # a per-process cache (``_MODEL = load()`` once): Main.py never reads it
             if top in moved or item.name.value in shipped:
                 context.report(item.name, GlobalRebound(item.name.value, top in moved))
     for base, top in index.mutations:
-        if top in moved or base.value not in shipped:
+        if top in moved or base.value not in shipped or _at_import(context, top, moved):
             continue
         access = index.access_of.get(base)
         if access is not None and shipped[base.value] in access.referents:
@@ -94,6 +97,8 @@ def _changed_by_kernels(context: Context, moved: set[int]) -> None:
     for base, top in index.mutations:
         if top not in shipped_code and id(base) not in hoisted:
             continue
+        if _at_import(context, top, moved):
+            continue
         access = index.access_of.get(base)
         referents = access.referents if access is not None else ()
         if any(
@@ -106,3 +111,82 @@ def _changed_by_kernels(context: Context, moved: set[int]) -> None:
             for r in referents
         ):
             context.report(base, GlobalChangedByKernel(base.value))
+
+
+def _at_import(context: Context, top: int, moved: set[int]) -> bool:
+    """A change made by a registrar shipped with every definition it decorates: it happens
+    while the shared module is imported, alike in the main program and in every worker."""
+    decorated = context.registrars().get(top)
+    return decorated is not None and top in moved and decorated <= moved
+
+
+def _kept_by_workers(context: Context, name: str, moved: set[int]) -> bool:
+    """Whether the global ``name`` is a per-process cache built lazily by shipped code: only
+    shipped code reads it, and shipped code rebinds it only as ``NAME = value`` under
+    ``if NAME is None:`` (or ``if not NAME:``), with a value that reads no local (so no item
+    decides it). Each process builds the same value once; the main program's view cannot
+    differ, since it reads the cache only through that same code."""
+    if context.global_scope is None:
+        return False
+    index, hoisted = context.index, context.hoisted_ids()
+    assignments = context.global_scope.assignments[name]
+    if not assignments:
+        return False
+    for assignment in assignments:
+        if not isinstance(assignment, Assignment):
+            return False
+        nodes = [assignment.node, *(reference.node for reference in assignment.references)]
+        for node in nodes:
+            if index.top_of.get(node, -1) not in moved and id(node) not in hoisted:
+                return False
+    body = context.module.body
+    for top in moved:
+        statement = body[top]
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef) and not _lazy_only(
+            context, statement, name
+        ):
+            return False
+    return True
+
+
+def _lazy_only(context: Context, definition: cst.CSTNode, name: str) -> bool:
+    """Whether every rebinding of ``name`` in ``definition`` is a lazy build (see
+    ``_kept_by_workers``)."""
+    module = context.module
+    guards = {f"{name} is None", f"not {name}"}
+
+    def visit(node: cst.CSTNode, guarded: bool) -> bool:
+        if isinstance(node, cst.If):
+            test = module.code_for_node(node.test).strip()
+            inner = guarded or test in guards
+            return all(visit(child, inner) for child in node.body.children) and (
+                node.orelse is None or visit(node.orelse, guarded)
+            )
+        if isinstance(node, cst.AugAssign) and _names(node.target, name):
+            return False
+        if isinstance(node, cst.Assign) and any(
+            _names(target.target, name) for target in node.targets
+        ):
+            return (
+                guarded
+                and len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and not _reads_a_local(context, node.value)
+            )
+        return all(visit(child, guarded) for child in node.children)
+
+    return visit(definition, False)
+
+
+def _names(target: cst.CSTNode, name: str) -> bool:
+    return any(isinstance(n, cst.Name) and n.value == name for n in walk(target))
+
+
+def _reads_a_local(context: Context, value: cst.CSTNode) -> bool:
+    for node in walk(value):
+        access = context.index.access_of.get(node) if isinstance(node, cst.Name) else None
+        if access is not None and any(
+            not isinstance(referent.scope, GlobalScope) for referent in access.referents
+        ):
+            return True
+    return False
