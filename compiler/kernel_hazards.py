@@ -5,6 +5,8 @@
   draw from their own copy of that state, so the numbers differ from the reference's and from
   run to run.
 - Standard input: workers have none (``input()``, ``sys.stdin``).
+- A module-level iterator (``ids = itertools.count()``, a generator) that kernels advance
+  with ``next``: each worker advances its own copy.
 - The module's identity: moved code runs in the shared module, so ``__file__``, ``__spec__``
   and the like name that module, not the source. (``__name__`` is not one of them: the
   transformation writes the program's own, ``"__main__"``, where moved code reads it, since
@@ -20,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst.metadata import Assignment, GlobalScope
 
 from .scope_index import ScopeIndex, walk
 
@@ -76,7 +79,8 @@ MODULE_IDENTITY = frozenset({"__file__", "__spec__", "__loader__", "__package__"
 
 @dataclass(frozen=True)
 class Hazard:
-    """One use: the node, what kind of hazard (random, stdin, identity), the name it reaches."""
+    """One use: the node, what kind of hazard (random, stdin, identity, iterator), the name
+    it reaches."""
 
     node: cst.CSTNode
     kind: str
@@ -112,7 +116,18 @@ def hazards(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[Hazard]:
     for root in nodes:
         for node in walk(root):
             # (the `random` of `x.random` is no access of its own: it is never matched)
-            if not isinstance(node, cst.Name | cst.Attribute):
+            if not isinstance(node, cst.Name | cst.Attribute | cst.Call):
+                continue
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Name)
+                and node.func.value == "next"
+                and node.args
+                and isinstance(node.args[0].value, cst.Name)
+                and _global_binding(index, node.args[0].value)
+            ):
+                iterator = node.args[0].value
+                found.setdefault(id(iterator), Hazard(iterator, "iterator", iterator.value))
                 continue
             if isinstance(node, cst.Name) and node.value in MODULE_IDENTITY:
                 if index.access_of.get(node) is not None:
@@ -130,3 +145,12 @@ def hazards(nodes: Iterable[cst.CSTNode], index: ScopeIndex) -> list[Hazard]:
                 elif qualified.name in STDIN:
                     found.setdefault(id(node), Hazard(node, "stdin", qualified.name))
     return sorted(found.values(), key=lambda use: index.position(use.node))
+
+
+def _global_binding(index: ScopeIndex, name: cst.Name) -> bool:
+    """Whether ``name`` reads a module-level variable (not a parameter, a local, a builtin)."""
+    access = index.access_of.get(name)
+    return access is not None and any(
+        isinstance(referent, Assignment) and isinstance(referent.scope, GlobalScope)
+        for referent in access.referents
+    )

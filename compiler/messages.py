@@ -326,6 +326,36 @@ class NoRegion(Message):
 
 
 @dataclass(frozen=True)
+class GlobalIterator(Message):
+    code = "TR407"
+    severity = "warning"
+    who: str
+    name: str
+
+    def text(self) -> str:
+        return (
+            f"{self.who} takes the next value of the module-level iterator `{self.name}` "
+            "(an `itertools.count`, a generator): each worker advances its own copy, so the "
+            "values repeat across workers and differ from the sequential run's; number the "
+            "items in the main program (`enumerate`) and pass the number with the item"
+        )
+
+
+@dataclass(frozen=True)
+class OpenFilePassed(Message):
+    code = "TR408"
+    severity = "warning"
+    name: str
+
+    def text(self) -> str:
+        return (
+            f"the open file `{self.name}` is passed to the kernels: forked workers write "
+            "through their own copies of it (lines lost or out of order), and other targets "
+            "cannot send it; return what is to be written and write it in the main program"
+        )
+
+
+@dataclass(frozen=True)
 class PathFolderNotFollowed(Message):
     code = "TR406"
     severity = "warning"

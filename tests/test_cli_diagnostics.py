@@ -296,3 +296,27 @@ def test_folders_added_to_sys_path_are_followed_or_named(tmp_path: Path) -> None
     assert (tmp_path / "out" / "libs" / "shout.py").is_file()  # the followed folder
     requirements = (tmp_path / "out" / "requirements.txt").read_text()
     assert "shout" not in requirements  # the program's own module, not a missing package
+
+
+def test_a_global_iterator_and_an_open_file_given_to_kernels_are_located_warnings(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "program.py").write_text(
+        "import itertools\n"
+        "from toreador import data_parallel_region\n"
+        "ids = itertools.count(1)\n"
+        "def tag(x):\n    return (next(ids), x)\n"
+        "def write(x, out):\n    out.write(f'{x}\\n')\n    return x\n"
+        "def local_ids(x):\n    mine = iter(range(3))\n    return next(mine) + x\n"
+        "print(data_parallel_region(['a'], tag))\n"
+        "print(data_parallel_region([1], local_ids))\n"
+        "with open('log.txt', 'w') as log:\n    data_parallel_region([1], write, log)\n"
+        "data_parallel_region([1], write, 'not a file')\n"
+    )
+    result = run_cli("program.py", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    heads = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert [h.split(": warning: ")[0] for h in heads] == ["program.py:5:18", "program.py:15:38"]
+    assert "module-level iterator `ids`" in heads[0] and heads[0].endswith("[TR407]")
+    assert "the open file `log` is passed to the kernels" in heads[1]
+    assert heads[1].endswith("[TR408]")

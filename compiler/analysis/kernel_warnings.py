@@ -17,8 +17,10 @@ from ..diagnostics import Diagnostic
 from ..kernel_hazards import hazards
 from ..messages import (
     ArgumentChangedInPlace,
+    GlobalIterator,
     GlobalRandomState,
     Message,
+    OpenFilePassed,
     ReadsModuleIdentity,
     ReadsStandardInput,
 )
@@ -30,6 +32,7 @@ _HAZARDS: dict[str, Callable[[str, str], Message]] = {
     "random": GlobalRandomState,
     "stdin": ReadsStandardInput,
     "identity": ReadsModuleIdentity,
+    "iterator": GlobalIterator,
 }
 
 
@@ -90,6 +93,51 @@ def argument_warnings(context: Context, regions: list[RegionCall]) -> list[Diagn
                 message = ArgumentChangedInPlace(kernel_name, base.value)
                 warnings.append(context.source.report(message, line, column))
     return warnings
+
+
+def open_file_warnings(context: Context, regions: list[RegionCall]) -> list[Diagnostic]:
+    """A replicated argument that is an open file (``log = open(...)``, ``with open(...) as
+    log``): what kernels write through it is lost or out of order in forked workers, and it
+    cannot be sent to the other targets' workers."""
+    index = context.index
+    warnings = []
+    for region in regions:
+        if region.value_site or not isinstance(region.node, cst.Call):
+            continue
+        for position, argument in enumerate(region.node.args):
+            value = argument.value
+            if position in region.arguments or not isinstance(value, cst.Name):
+                continue
+            access = index.access_of.get(value)
+            if access is None or not any(
+                isinstance(referent, Assignment) and _opened_file(context, referent.node)
+                for referent in access.referents
+            ):
+                continue
+            line, column = index.position(value)
+            warnings.append(context.source.report(OpenFilePassed(value.value), line, column))
+    return warnings
+
+
+def _opened_file(context: Context, target: cst.CSTNode) -> bool:
+    """Whether ``target`` is bound by ``= open(...)`` or ``with open(...) as``."""
+    top = context.index.top_of.get(target, -1)
+    if top < 0:
+        return False
+    module = context.module
+    for node in walk(module.body[top]):
+        value: cst.BaseExpression | None = None
+        if isinstance(node, cst.Assign) and any(t.target is target for t in node.targets):
+            value = node.value
+        elif (
+            isinstance(node, cst.WithItem)
+            and node.asname is not None
+            and node.asname.name is target
+        ):
+            value = node.item
+        if isinstance(value, cst.Call):
+            return module.code_for_node(value.func).strip().split(".")[-1] == "open"
+    return False
 
 
 def _kernel_definitions(context: Context, kernel: cst.BaseExpression) -> list[cst.FunctionDef]:

@@ -18,7 +18,7 @@ from ..scope_index import bound_name, build_index, walk
 from ..source import SourceFile
 from .closure import Closure
 from .context import Context
-from .kernel_warnings import argument_warnings, hazard_warnings
+from .kernel_warnings import argument_warnings, hazard_warnings, open_file_warnings
 from .kernels import Kernels
 from .model import KeptDefinition, ModuleAnalysis, RegionCall
 from .writes import check_writes, write_problems
@@ -35,6 +35,7 @@ def analyse_module(source: SourceFile, module: cst.Module) -> ModuleAnalysis:
     context.raise_errors()
     warnings: list[Diagnostic] = hazard_warnings(context, moved, kernels.roots, regions)
     warnings += argument_warnings(context, regions)
+    warnings += open_file_warnings(context, regions)
     kept, nested_tops = _ship_what_is_harmless(context, closure, moved, copied)
     setups = closure.path_setups(moved | copied)
     if setups:  # with what they read (a folder's name, os and sys)
