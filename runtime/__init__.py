@@ -7,6 +7,7 @@ needs nothing from toreador. Each target copies the modules it needs (see
 
 - ``semantics``: what the primitives mean (the same as the sequential reference), the region
   record every engine extends.
+- ``process_state``: the main program's process state, set in workers that did not fork.
 - ``travel``: what crosses to a worker and back (pickling, exceptions, "cannot be sent").
 - ``output``: printed output recorded per item and replayed in input order; the producer feed.
 - ``outcomes``: a batch's run in a worker and its ordered replay in the main program.
