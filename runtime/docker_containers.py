@@ -9,7 +9,9 @@ import atexit
 import contextlib
 import importlib
 import itertools
+import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -100,6 +102,7 @@ class DockerEngine:
                 f"toreador: {region.label}: the docker target needs the Docker SDK and the "
                 f"Redis client where Main.py runs (pip install docker redis): {error}"
             ) from None
+        _quiet_engine_records()
         self.docker = docker
         self.settings = region
         self.host = os.environ.get("TOREADOR_DOCKER_HOST") or region.docker_host
@@ -410,6 +413,38 @@ class DockerEngine:
                 if not isinstance(error, self.docker.errors.NotFound):
                     progress(f"could not remove volume {volume.name}: {error}")
         self.volume = None
+
+
+# a request to the Docker engine's API, as urllib3 logs it ('%s://%s:%s "%s %s %s" %s %s')
+_ENGINE_API = re.compile(r"/(v\d+\.\d+/|version$|_ping$)")
+
+
+class _EngineRequests(logging.Filter):
+    """Drops urllib3's records of the Docker SDK's own requests to the engine's API: with a
+    program that logs DEBUG to stdout, they would land in its output. The program's own
+    requests (another host, another path) still reach its handlers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        return not (
+            isinstance(args, tuple)
+            and len(args) >= 5
+            and isinstance(args[4], str)
+            and _ENGINE_API.match(args[4]) is not None
+            and (args[2] is None or str(args[1]) in ("localhost", "127.0.0.1"))
+        )
+
+
+def _quiet_engine_records() -> None:
+    """The engine's own libraries never write to the program's handlers: the Docker SDK's
+    loggers stop at their own (its warnings still reach stderr, by logging's last resort,
+    unless the program set its logger up), urllib3's records of its requests are dropped."""
+    sdk = logging.getLogger("docker")
+    if sdk.propagate and not sdk.handlers:
+        sdk.propagate = False
+    pool = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _EngineRequests) for f in pool.filters):
+        pool.addFilter(_EngineRequests())
 
 
 def _terminate(signum: int, frame: Any) -> None:
