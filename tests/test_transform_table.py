@@ -62,6 +62,24 @@ def test_a_program_without_regions_is_left_as_written(text: str) -> None:
 REWRITES = [
     pytest.param(
         """\
+        import logging.config
+        from toreador import data_parallel_region
+        log = logging.getLogger("app")
+        def f(x):
+            log.info(x)
+            return x
+        logging.config.dictConfig({"version": 1})
+        print(data_parallel_region([1], f))
+        """,
+        "import logging.config\n"
+        'logging.config.dictConfig({"version": 1})\n'
+        "print(run_region(REGION_F_LINE_8, [1], f))\n",
+        'import logging.config\nlog = logging.getLogger("app")\ndef f(x):\n'
+        "    log.info(x)\n    return x\n",
+        id="dotted-import-used-by-both",  # `import logging.config` binds `logging`
+    ),
+    pytest.param(
+        """\
         import logging
         from toreador import data_parallel_region
         log = logging.getLogger(__name__)

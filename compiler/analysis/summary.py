@@ -160,16 +160,21 @@ def _imports_only_shipped(context: Context, moved: set[int]) -> frozenset[str]:
     if context.global_scope is None:
         return frozenset()
     hoisted = context.hoisted_ids()
-    names = set()
+    names, used_in_main = set(), set()
     for assignment in context.global_scope.assignments:
         if not isinstance(assignment, ImportAssignment) or not assignment.references:
             continue
+        # `import logging.config` binds `logging`: a use of `logging.config` in Main.py
+        # and of `logging.getLogger` in moved code are uses of one name
+        bound = assignment.name.split(".")[0]
         if all(
             context.top(access.node) in moved or id(access.node) in hoisted
             for access in assignment.references
         ):
-            names.add(assignment.name)
-    return frozenset(names)
+            names.add(bound)
+        else:
+            used_in_main.add(bound)
+    return frozenset(names - used_in_main)
 
 
 def _names_defined(context: Context, moved: set[int], still_used: bool = False) -> tuple[str, ...]:
