@@ -34,6 +34,7 @@ from .docker_transport import (
     is_local_engine,
 )
 from .driver import MadeOnce
+from .output import keep_library_records
 
 if TYPE_CHECKING:
     from .docker_run import Region
@@ -437,11 +438,9 @@ class _EngineRequests(logging.Filter):
 
 def _quiet_engine_records() -> None:
     """The engine's own libraries never write to the program's handlers: the Docker SDK's
-    loggers stop at their own (its warnings still reach stderr, by logging's last resort,
-    unless the program set its logger up), urllib3's records of its requests are dropped."""
-    sdk = logging.getLogger("docker")
-    if sdk.propagate and not sdk.handlers:
-        sdk.propagate = False
+    records stop at its logger (``output.keep_library_records``), urllib3's records of its
+    requests are dropped."""
+    keep_library_records("docker")
     pool = logging.getLogger("urllib3.connectionpool")
     if not any(isinstance(f, _EngineRequests) for f in pool.filters):
         pool.addFilter(_EngineRequests())

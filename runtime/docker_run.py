@@ -142,8 +142,11 @@ class Region(RegionRecord):
     # Main.py (engine on this machine only); "workers": always in containers
     placement: str = "auto"
 
-    def workers_see_files(self) -> bool:
-        return False  # only what is mounted in the containers
+    def files_workers_see(self) -> str:
+        return (
+            "a worker container sees only Main.py's working directory, the paths its "
+            "command line names, and the files the program made with tempfile (read-only)"
+        )
 
     def run(self, data: Iterable[Any], kernel: Any, *repl: Any) -> list[Any]:
         if os.environ.get(IN_CONTAINER):
@@ -376,9 +379,8 @@ def serve() -> None:
             apply(state)  # this region call's, where the last batch was another's
             items = pickle.loads(payload)
             apply_batch = pattern_steps(pattern).apply_batch
-        except (
-            BaseException
-        ) as error:  # the batch cannot even start: say so, never drop it
+        except BaseException as error:
+            # the batch cannot even start: say so, never drop it
             outcome: Outcome = not_started(
                 batch, len(items), "the worker container", error
             )

@@ -120,10 +120,10 @@ def run_batch(
     keep_stderr: bool = False,
     travels: bool = True,
 ) -> Outcome:
-    """Run one batch in a worker, what it prints and logs recorded per item; with ``keep_stderr``,
-    what it writes to stderr travels with the outcome (a container's stderr is a log
-    nobody reads). ``travels``: False for a batch the main process runs itself, whose
-    exception it raises as it is."""
+    """Run one batch in a worker, what it prints and logs recorded per item; with
+    ``keep_stderr``, what it writes to stderr travels with the outcome (a container's
+    stderr is a log nobody reads). ``travels``: False for a batch the main process runs
+    itself, whose exception it raises as it is."""
     real_stdout, real_stderr = sys.stdout, sys.stderr
     errors = io.StringIO()
     recorder.offset = 0
@@ -239,8 +239,9 @@ def replay_outcome(
         return
     error = received(outcome.error)
     sys.stdout.flush()
-    if not region.workers_see_files() and isinstance(error, OSError):
-        _say_where_the_file_is(error)
+    seen = region.files_workers_see()
+    if seen and isinstance(error, OSError):
+        _say_where_the_file_is(error, seen)
     if outcome.offset < 0:  # no kernel failed: the driver gave the batch up
         raise error
     note = failure_note(region, start + outcome.offset, outcome.item)
@@ -254,15 +255,15 @@ def replay_outcome(
     raise error
 
 
-def _say_where_the_file_is(error: OSError) -> None:
-    """A kernel that did not find a file this machine has: name the path and the fix."""
+def _say_where_the_file_is(error: OSError, seen: str) -> None:
+    """A kernel that did not find a file this machine has: name the path, what the
+    workers see (``seen``) and the fix."""
     path = error.filename
     if isinstance(path, str) and os.path.isabs(path) and os.path.exists(path):
         error.add_note(
-            f"toreador: {path} exists where Main.py runs but not where the kernel ran: a "
-            "worker container sees only Main.py's working directory, the paths its command "
-            "line names, and the files the program made with tempfile (read-only); open it "
-            "in the main program and pass its contents, or keep it under one of those"
+            f"toreador: {path} exists where Main.py runs but not where the kernel ran: "
+            f"{seen}; open it in the main program and pass its contents, or keep it under "
+            "one of those"
         )
 
 

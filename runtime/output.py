@@ -24,9 +24,8 @@ class LogEntry(NamedTuple):
     """A record a kernel logged, for the handlers of its logger in the main program."""
 
     logger: str  # the logger's name; "" for the root logger
-    record: (
-        Any  # a logging.LogRecord, made able to travel where it must (``_travelling``)
-    )
+    # a logging.LogRecord, made able to travel where it must (``_travelling``)
+    record: Any
 
 
 # What an item printed: text, or text, bytes and log records in the order they came.
@@ -146,6 +145,21 @@ def logging_recorded(recorder: OutputRecorder, travels: bool) -> Iterator[None]:
         logging.Logger.callHandlers = original
 
 
+def keep_library_records(name: str) -> None:
+    """An engine's own library (py4j, the Docker SDK) logging under ``name``: its records
+    stop at its logger, so a program that logs DEBUG to stdout never gets them in its
+    output; its warnings still reach stderr by logging's last resort. Left alone when the
+    program gave that logger a handler of its own (a library's NullHandler is none)."""
+    import logging
+
+    logger = logging.getLogger(name)
+    # (py4j's NullHandler is a class of its own: known by its name)
+    if logger.propagate and all(
+        type(h).__name__ == "NullHandler" for h in logger.handlers
+    ):
+        logger.propagate = False
+
+
 # the attributes every LogRecord has: the rest came from ``extra=``
 _RECORD_FIELDS = frozenset(
     {
@@ -166,9 +180,8 @@ def _travelling(record: Any) -> Any:
     record = copy.copy(record)
     try:
         record.msg, record.args = record.getMessage(), None
-    except (
-        Exception
-    ):  # the program's handler will say "--- Logging error ---", as it would
+    except Exception:
+        # a bad format: the program's handler will say "--- Logging error ---", as it would
         record.args = (
             tuple(repr(a) for a in record.args) if record.args else record.args
         )

@@ -44,10 +44,10 @@ class RegionRecord:
         """Run the region with the meaning of its primitive; results in input order."""
         raise NotImplementedError(f"{type(self).__name__} has no engine")
 
-    def workers_see_files(self) -> bool:
-        """Whether the workers see this machine's files as the main program does (a
-        container sees only what is mounted in it)."""
-        return True
+    def files_workers_see(self) -> str:
+        """Which of this machine's files the workers see, when not all of them as the main
+        program does ("": all of them); named where a kernel did not find one."""
+        return ""
 
 
 def run_region(

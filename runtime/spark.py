@@ -50,7 +50,7 @@ from .outcomes import (
     pickled_outcome,
     run_batch,
 )
-from .output import OutputRecorder, SequenceFeed
+from .output import OutputRecorder, SequenceFeed, keep_library_records
 from .process_state import module_folders
 from .semantics import (
     PrimitiveUsageError,
@@ -185,20 +185,6 @@ def retrying_master(master: str, attempts: int) -> str:
     return f"local[{found[1] or 1},{attempts}]"
 
 
-def _quiet_engine_loggers() -> None:
-    """py4j, which PySpark talks to the JVM through, logs each connection it closes at INFO:
-    with a program that sends INFO to stdout (``logging.basicConfig(stream=sys.stdout,
-    level=logging.INFO)``) those lines would land in the program's output. The engine's
-    own records never reach the program's handlers (py4j's warnings still reach stderr, by
-    logging's last resort), unless the program set up py4j's logger itself."""
-    import logging
-
-    py4j = logging.getLogger("py4j")
-    # (py4j gives its logger a do-nothing handler, a NullHandler class of its own)
-    if py4j.propagate and all(type(h).__name__ == "NullHandler" for h in py4j.handlers):
-        py4j.propagate = False
-
-
 def _make_session(region: Region) -> Any:
     try:
         from pyspark.sql import SparkSession
@@ -208,7 +194,7 @@ def _make_session(region: Region) -> Any:
             f"and Java 17) where Main.py runs: {error}"
         ) from None
 
-    _quiet_engine_loggers()
+    keep_library_records("py4j")  # it logs each connection it closes at INFO
     existing = SparkSession.getActiveSession()
     if existing is not None:  # a notebook's or a test's session: used as it is
         _ship_modules(existing.sparkContext)
@@ -277,9 +263,8 @@ def _task(
     try:
         kernel, repl = load_in_process(job)
         items = list(records)
-    except (
-        Exception
-    ) as error:  # says why at once: no attempt of the task would do better
+    except Exception as error:
+        # said at once: no attempt of the task would do better
         outcome: Outcome = not_started(partition, len(items), "the Spark task", error)
     else:
         outcome = run_batch(

@@ -93,11 +93,7 @@ def with_process(payload: bytes) -> bytes:
 
 def load_in_process(data: bytes) -> Any:
     """A job made by ``with_process``, loaded with its process state set."""
-    state, payload = pickle.loads(data)
-    changed = apply_before_load(state)
-    job = pickle.loads(payload)
-    apply_after_load(state, changed)
-    return job
+    return load_job(data)[1]
 
 
 def load_job(data: bytes) -> tuple[bytes, Any]:

@@ -15,6 +15,7 @@ from libcst.metadata import Assignment, GlobalScope, ImportAssignment
 from ..diagnostics import Diagnostic
 from ..kernel_hazards import hazards
 from ..messages import CannotShip, DefinedUnderMainGuard, SetUnderMainGuard
+from ..path_folders import PATH_CALLS
 from ..scope_index import walk
 from .context import Context
 from .writes import write_problems
@@ -173,12 +174,11 @@ class Closure:
         copies (``sys.path.insert(0, vendor)`` then ``import helper``): the shared module
         must make them too, before its imports, or Main.py's import of it fails."""
         imports = [top for top in shipped if self.statement_kind(top) == "import"]
+        last = max(imports, default=-1)
         return {
             top: f"the import at {self.context.where(self.module.body[last])}"
-            for top, statement in enumerate(self.module.body)
-            if is_path_setup(statement, self.module)
-            for last in [max(imports, default=-1)]
-            if last > top and top not in shipped
+            for top, statement in enumerate(self.module.body[: max(last, 0)])
+            if top not in shipped and is_path_setup(statement, self.module)
         }
 
     def _cannot_ship(
@@ -244,10 +244,6 @@ class Closure:
         if problems:
             return min(problems, key=lambda d: (d.line, d.column)).message
         return extra_moved, extra_copied
-
-
-# Calls that add folders to the module search path.
-PATH_CALLS = frozenset({"sys.path.insert", "sys.path.append", "sys.path.extend", "site.addsitedir"})
 
 
 def is_path_setup(statement: cst.CSTNode, module: cst.Module) -> bool:
