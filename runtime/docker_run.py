@@ -32,6 +32,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -232,6 +233,7 @@ class _DockerRun(Driver[Region]):
         self.workers = [] if self.per_item else engine.pool(self.kind)
         self.slots = max(1, region.workers or region.replicas)
         self.per_item_containers: list[Any] = []
+        self.starting: list[Future[Any]] = []  # one-item containers being started
         # one-item containers started ahead, waiting for their batch: the next items'
         # containers start (create, start, imports: about 0.6 s) while earlier ones run
         self.spares = 0
@@ -295,8 +297,17 @@ class _DockerRun(Driver[Region]):
                 self.spares += 1
 
     def _start_item_container(self) -> None:
-        container = self.engine.start_worker(self.kind, one_batch=True)
-        self.per_item_containers.append(container)
+        """Asked of the engine's starting threads, not waited for: the engine creates
+        several containers at once, and a batch waits in the transport until one claims it."""
+        self._started()
+        self.starting.append(self.engine.start_worker_soon(self.kind, one_batch=True))
+
+    def _started(self) -> None:
+        """The one-item containers started since the last look (a start that failed
+        raises its error here: the region cannot run without them)."""
+        for future in [future for future in self.starting if future.done()]:
+            self.starting.remove(future)
+            self.per_item_containers.append(future.result())
 
     def receive(self, timeout: float) -> Outcome | None:
         answer = self.transport.get(self.job, timeout)
@@ -311,6 +322,7 @@ class _DockerRun(Driver[Region]):
         if time.monotonic() - self.last_check < HEALTH_SECONDS:
             return
         self.last_check = time.monotonic()
+        self._started()
         containers = self.per_item_containers if self.per_item else self.workers
         failed = self.engine.failed_container(containers)
         if failed is None:
@@ -338,12 +350,25 @@ class _DockerRun(Driver[Region]):
         return lost
 
     def stop(self, finished: bool) -> None:
-        """The job's files go; containers started ahead for items never sent (the region
-        failed first) are removed: nothing would come for them."""
-        for container in self.per_item_containers[
-            len(self.per_item_containers) - self.spares :
-        ]:
-            self.engine.discard(container)
+        """The job's files go. Containers started ahead for items never sent are removed:
+        nothing would come for them. When the region failed, so are the ones still running
+        items: the reference stops at the first failure, and their results would not be
+        used (starts not yet begun are dropped)."""
+        for future in self.starting:
+            future.cancel()
+        for future in self.starting:
+            if not future.cancelled() and future.exception() is None:
+                self.per_item_containers.append(future.result())
+        self.starting.clear()
+        unused = self.per_item_containers[
+            0 if not finished else len(self.per_item_containers) - self.spares :
+        ]
+        if not self.engine.closed:  # else the engine's sweep removed them all
+            removals = [
+                self.engine.starter.submit(self.engine.discard, c) for c in unused
+            ]
+            for removal in removals:
+                removal.result()
         self.spares = 0
         self.transport.finish_job(self.job)
 
