@@ -26,9 +26,13 @@ PROGRAM = (
 )
 
 
+# the address a server started with the defaults answers to (the Host header is checked)
+ADDRESS = "http://127.0.0.1:8000"
+
+
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(Settings()))
+    return TestClient(create_app(Settings()), base_url=ADDRESS)
 
 
 LIMITS = Limits(seconds=3.0, memory_bytes=512 * 1024 * 1024)
@@ -44,7 +48,7 @@ def runner(request: pytest.FixtureRequest) -> Iterator[TestClient]:
             pytest.skip(why_not)
         sandbox = with_run_groups(sandbox, 2, LIMITS)
     settings = Settings(allow_run=True, limits=LIMITS, sandbox=sandbox, run_slots=2)
-    with TestClient(create_app(settings)) as app:
+    with TestClient(create_app(settings), base_url=ADDRESS) as app:
         yield app  # the block runs the app's start and end: its run groups are removed
 
 
@@ -116,7 +120,9 @@ def test_bad_requests_are_400_with_a_reason(client: TestClient, body: object, me
 
 
 def test_a_body_that_is_not_json_is_400(client: TestClient) -> None:
-    answer = client.post("/api/compile", content=b"{not json")
+    answer = client.post(
+        "/api/compile", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 400
 
 
@@ -132,7 +138,9 @@ def test_an_oversize_streamed_body_is_refused(client: TestClient) -> None:
         for _ in range(200):
             yield b"x" * 10_000
 
-    answer = client.post("/api/compile", content=chunks())
+    answer = client.post(
+        "/api/compile", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 413
 
 
@@ -249,7 +257,7 @@ def test_a_compiler_bug_is_a_json_500_not_a_bare_page(monkeypatch: pytest.Monkey
         raise RuntimeError("boom")
 
     monkeypatch.setattr(web_app, "compile_response", broken)
-    client = TestClient(create_app(Settings()), raise_server_exceptions=False)
+    client = TestClient(create_app(Settings()), base_url=ADDRESS, raise_server_exceptions=False)
     answer = client.post("/api/compile", json={"source": PROGRAM})
     assert answer.status_code == 500
     assert "a bug in toreador: RuntimeError('boom')" in answer.json()["error"]
@@ -261,7 +269,7 @@ def test_runs_wait_in_a_queue_with_their_place_and_compiles_do_not_wait() -> Non
     import time
 
     settings = Settings(allow_run=True, limits=LIMITS, sandbox=Sandbox(None), run_slots=1)
-    queue_client = TestClient(create_app(settings))
+    queue_client = TestClient(create_app(settings), base_url=ADDRESS)
     source = "import time\nimport toreador\ntime.sleep(0.5)\nprint('done')\n"
     keys = []
     for _ in range(3):
@@ -291,7 +299,7 @@ def test_a_full_queue_refuses_with_429() -> None:
     settings = Settings(
         allow_run=True, limits=LIMITS, sandbox=Sandbox(None), run_slots=1, queue_capacity=1
     )
-    queue_client = TestClient(create_app(settings))
+    queue_client = TestClient(create_app(settings), base_url=ADDRESS)
     source = "import time\nfrom toreador import data_parallel_region\ntime.sleep(1)\n"
     answers = [queue_client.post("/api/runs", json={"source": source}) for _ in range(3)]
     refused = [a for a in answers if a.status_code == 429]
@@ -313,7 +321,7 @@ def test_a_repeated_compile_is_answered_from_memory(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(web_app, "compile_response", counted)
     counted.__name__ = "compile_response"
-    client = TestClient(create_app(Settings()))
+    client = TestClient(create_app(Settings()), base_url=ADDRESS)
     first = client.post("/api/compile", json={"source": PROGRAM}).json()
     again = client.post("/api/compile", json={"source": PROGRAM}).json()
     assert first == again and len(calls) == 1

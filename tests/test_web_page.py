@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +14,7 @@ from typing import Any
 import pytest
 
 from .helpers import EXAMPLES
-from .web_server import web_compiler
-
-CHROMIUM = os.environ.get("TOREADOR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+from .web_server import chromium, web_compiler
 
 
 @pytest.fixture(scope="module")
@@ -28,18 +25,8 @@ def server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/engines.sh installs Debian's)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as started:
+        yield started
 
 
 def test_paste_choose_submit_see_download_run(server: str, browser: Any, tmp_path: Path) -> None:
@@ -88,7 +75,7 @@ def test_an_uploaded_file_with_an_error_shows_the_line(
     page = browser.new_page()
     page.goto(server)
     page.set_input_files("#upload", str(program))
-    page.wait_for_function("document.getElementById('filename').value === 'broken.py'")
+    page.wait_for_function("() => document.getElementById('filename').value === 'broken.py'")
     page.click("#submit")
     page.wait_for_selector("#diagnostics .diagnostic")
     message = page.inner_text("#diagnostics")
@@ -116,10 +103,12 @@ def test_a_run_waits_in_the_queue_showing_its_place(server: str, browser: Any) -
     slots = len(os.sched_getaffinity(0))
     for page in pages[:slots]:
         page.click("#run")
-        page.wait_for_function("document.getElementById('verdict').textContent === 'running…'")
+        page.wait_for_function(
+            "() => document.getElementById('verdict').textContent === 'running…'"
+        )
     pages[-1].click("#run")
     pages[-1].wait_for_function(
-        "document.getElementById('verdict').textContent === 'queued: position 1'"
+        "() => document.getElementById('verdict').textContent === 'queued: position 1'"
     )
     for page in pages:
         page.wait_for_selector("#verdict.equal, #verdict.differ", timeout=90_000)

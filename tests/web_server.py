@@ -4,11 +4,19 @@ tests and scripts/web_screenshot.py."""
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("TOREADOR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def free_port() -> int:
@@ -51,3 +59,25 @@ def web_compiler_process(
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def chromium(*arguments: str) -> Iterator[Any]:
+    """Headless Chromium (Debian's, through Playwright), or the test skipped with the reason;
+    ``arguments`` go to Chromium's command line."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/engines.sh installs Debian's)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", *arguments],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -24,6 +24,7 @@ from toreador import __version__
 
 from .cgroups import remove_groups
 from .compiles import CompilePool
+from .guard import RequestGuard, content_security_policy, loopback_hosts
 from .runs import QueueFull, RunQueue
 from .sandbox import Limits, Sandbox
 from .service import (
@@ -48,7 +49,8 @@ NO_SANDBOX = Sandbox(None)
 @dataclass(frozen=True)
 class Settings:
     """``allow_run``: the only switch that lets code run, each run in ``sandbox`` (the CLI
-    refuses to run without one unless told --unsafe-no-sandbox), ``run_slots`` at once."""
+    refuses to run without one unless told --unsafe-no-sandbox), ``run_slots`` at once.
+    ``allowed_hosts``: the ``Host`` values answered (``host:port``; see ``guard``)."""
 
     allow_run: bool = False
     limits: Limits = field(default_factory=Limits)
@@ -57,6 +59,7 @@ class Settings:
     run_slots: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
     queue_capacity: int = 100
     compile_processes: int = 0  # 0: compile in the server's threads (one core, by the GIL)
+    allowed_hosts: tuple[str, ...] = loopback_hosts(8000)
 
 
 class BodyLimit:
@@ -148,6 +151,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return json.loads(await request.body())
         except (ValueError, UnicodeDecodeError):
             raise RequestError("the body must be JSON") from None
+        except RecursionError:
+            raise RequestError("the body's JSON is nested too deeply") from None
 
     async def index(request: Request) -> HTMLResponse:
         return HTMLResponse(page)
@@ -265,4 +270,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # added last, so first to see a request: nothing else runs for a foreign host or origin
+    app.add_middleware(
+        RequestGuard, hosts=settings.allowed_hosts, policy=content_security_policy(page)
+    )
     return app

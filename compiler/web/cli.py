@@ -9,10 +9,19 @@ from typing import Annotated
 
 import typer
 
+from .guard import allowed_hosts
 from .sandbox import Limits, Sandbox, find_sandbox, with_run_groups
 
 serve_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 MEMORY = re.compile(r"^([1-9][0-9]*)([mg])$", re.IGNORECASE)
+HOST_NAME = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _loopback(host: str) -> bool:
@@ -47,6 +56,15 @@ def serve(
     run_memory: Annotated[
         str, typer.Option(help="With --allow-run: memory per run, like 512m or 1g.")
     ] = "1g",
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="A host name (or name:port) clients use for this server, besides the "
+            "address it listens on; repeat for more. Requests naming any other host are "
+            "refused (a DNS-rebinding page names its own).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web compiler: paste a program, pick pattern and platform, see the files."""
     import uvicorn
@@ -73,7 +91,17 @@ def serve(
                 "--unsafe-no-sandbox runs without one, on loopback only"
             )
         sandbox = with_run_groups(found_sandbox, slots, limits) if found_sandbox else sandbox
+    extra = allowed_host or []
+    for name in extra:
+        if not HOST_NAME.match(name):
+            _fail(f"--allowed-host {name!r}: give a host name or address, with :port if needed")
+    if _unspecified(host) and not extra:
+        _fail(
+            f"listening on {host} (every address) needs --allowed-host NAME: the name or "
+            "address clients reach this server by"
+        )
     settings = Settings(
+        allowed_hosts=allowed_hosts(host, port, extra),
         allow_run=allow_run,
         limits=limits,
         sandbox=sandbox,

@@ -9,7 +9,7 @@ and executes it as that slot (the sandbox gives every slot its own uid).
 
 from __future__ import annotations
 
-import itertools
+import secrets
 import sys
 import threading
 import time
@@ -43,7 +43,6 @@ class RunQueue:
         self.entries: dict[str, _Entry] = {}
         self.waiting: deque[str] = deque()
         self.lock = threading.Condition()
-        self.numbers = itertools.count(1)
         self.closed = False
         self.threads = [
             threading.Thread(target=self._serve, args=(slot,), daemon=True, name=f"run-slot-{slot}")
@@ -58,7 +57,8 @@ class RunQueue:
             self._forget_old()
             if len(self.waiting) >= self.capacity:
                 raise QueueFull(f"{len(self.waiting)} runs are waiting; try again later")
-            key = f"r{next(self.numbers)}"
+            # unguessable (192 random bits): an id is the only key to a run's result
+            key = secrets.token_urlsafe(24)
             self.entries[key] = _Entry(job)
             self.waiting.append(key)
             self.lock.notify()

@@ -33,6 +33,7 @@ PATTERN_CHOICES = ("auto", *ALL_PATTERNS)
 TARGET_CHOICES = tuple(TARGETS)
 SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\.py$")
 MAX_ARGUMENTS = 32
+MAX_ARGUMENT_CHARS = 4096  # one argument; a command line of this machine allows 128 KiB
 
 
 class RequestError(ValueError):
@@ -85,7 +86,21 @@ def parse_request(payload: Any) -> CompileRequest:
     model = payload.get("model", "") or ""
     if not isinstance(model, str):
         raise RequestError("'model' must be TOML text")
+    _unicode_text("source", source)
+    _unicode_text("model", model)
     return CompileRequest(source, filename, pattern, target, model)
+
+
+def _unicode_text(field: str, text: str) -> None:
+    """JSON may carry a lone surrogate (``"\\ud800"``), which no file can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        raise RequestError(
+            f"'{field}' holds {text[error.start]!r} at line {line}, a lone surrogate: "
+            "not Unicode text"
+        ) from None
 
 
 def compile_files(request: CompileRequest) -> CompiledFiles:
@@ -201,7 +216,16 @@ def parse_arguments(payload: Any) -> list[str]:
     if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):
         raise RequestError("'args' must be a list of strings or a command-line string")
     if len(arguments) > MAX_ARGUMENTS:
-        raise RequestError(f"at most {MAX_ARGUMENTS} arguments")
+        raise RequestError(f"'args': at most {MAX_ARGUMENTS} arguments")
+    for number, argument in enumerate(arguments, 1):
+        if "\0" in argument:
+            raise RequestError(f"'args': argument {number} holds a NUL byte")
+        if len(argument) > MAX_ARGUMENT_CHARS:
+            raise RequestError(
+                f"'args': argument {number} is {len(argument)} characters long, over "
+                f"{MAX_ARGUMENT_CHARS}"
+            )
+        _unicode_text("args", argument)
     return arguments
 
 
