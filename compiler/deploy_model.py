@@ -98,6 +98,9 @@ SECTIONS: dict[str, type] = {
     "docker": DockerSettings,
 }
 MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
+# what no path, host, image or URL in a model holds: control characters and shell syntax
+# (the generated scripts quote every value too; this names the mistake at its line)
+NOT_IN_A_VALUE = re.compile(r"[\x00-\x1f\x7f$`;|&<>\\\"']")
 NETWORK_MODES = ("", "none", "host")
 PLACEMENTS = ("auto", "workers")
 AT_LEAST_ONE = (
@@ -182,6 +185,13 @@ class _Validator:
                 self.fail(f"{where}'{key}' must be 0 or more, not {value}", key, section)
             elif expected is str and not isinstance(value, str):
                 self.fail(f"{where}'{key}' must be a string, not {value!r}", key, section)
+            elif expected is str and (bad := NOT_IN_A_VALUE.search(value)):
+                self.fail(
+                    f"{where}'{key}' cannot hold {bad[0]!r}: a path, name or address holds "
+                    "no control characters, quotes or shell syntax",
+                    key,
+                    section,
+                )
             elif "memory" in key and not MEMORY.match(str(value)):
                 self.fail(f"{where}'{key}' must look like 512m or 2g, not {value!r}", key, section)
             elif key == "network_mode" and value not in NETWORK_MODES:

@@ -83,6 +83,32 @@ class CannotParse(Message):
         return f"cannot parse: {self.reason}"
 
 
+@dataclass(frozen=True)
+class UnusableFileName(Message):
+    code = "TR005"
+    name: str
+
+    def text(self) -> str:
+        return (
+            f"the program's file name {self.name} holds a control character (a newline, a "
+            "tab): the generated files and scripts name it; rename the file"
+        )
+
+
+@dataclass(frozen=True)
+class ProgramTooLarge(Message):
+    code = "TR006"
+    size: int
+    limit: int
+
+    def text(self) -> str:
+        return (
+            f"the program is {self.size / 1024 / 1024:.1f} MB; toreador compiles a program of "
+            f"up to {self.limit // 1024 // 1024} MB (move definitions into modules it imports: "
+            "those are copied, not compiled)"
+        )
+
+
 # -- TR1xx: regions and kernels -------------------------------------------------------------
 @dataclass(frozen=True)
 class StarImport(Message):

@@ -11,10 +11,11 @@ from typing import Any
 import libcst as cst
 
 from .analysis import analyse_module
+from .deep_stack import with_deep_stack
 from .deploy_model import DeployModel
 from .diagnostics import CompileError, Diagnostic
 from .local_modules import local_modules
-from .messages import KeptDefinitionPassed, ModuleClash, PathFolderNotFollowed
+from .messages import CannotParse, KeptDefinitionPassed, ModuleClash, PathFolderNotFollowed
 from .path_folders import path_folders
 from .plan import ParallelPlan, plan_program
 from .render import format_python
@@ -42,7 +43,17 @@ class CompiledProgram:
 def compile_source(
     source: SourceFile, pattern: str, target: str, model: DeployModel
 ) -> CompiledProgram:
-    """Compile in memory (no formatting, no disk): what the tests and the writer share."""
+    """Compile in memory (no formatting, no disk): what the tests and the writer share.
+    On a deep stack: CPython runs programs nested deeper than the default recursion limit
+    lets a tree walk go (150 nested calls, 500 adjacent strings), and so must the compiler."""
+    try:
+        return with_deep_stack(_compile, source, pattern, target, model)
+    except RecursionError:
+        message = CannotParse("the program nests too deeply for the compiler's tree walks")
+        raise CompileError([message.at(source.display_name)]) from None
+
+
+def _compile(source: SourceFile, pattern: str, target: str, model: DeployModel) -> CompiledProgram:
     module = parse_source(source)
     analysis = analyse_module(source, module)
     plan = plan_program(source, analysis, pattern, target, model)

@@ -155,7 +155,8 @@ def test_deployment_script_is_valid_bash(hadoop_out: Path) -> None:
     script = hadoop_out / "run_hadoop.sh"
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
     text = script.read_text()
-    assert "-D mapreduce.job.reduces=2" in text and '-mapper "python3 Mapper.py"' in text
+    assert "-D mapreduce.job.reduces=2" in text and '-mapper "$python Mapper.py"' in text
+    assert "\npython=python3\n" in text
 
 
 def test_a_local_lambda_travels_by_value_and_what_cannot_travel_is_refused_clearly(  # type: ignore[no-untyped-def]

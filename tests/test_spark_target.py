@@ -144,7 +144,8 @@ def test_run_spark_sh_carries_the_model(tmp_path: Path) -> None:
     )
     script = (out / "run_spark.sh").read_text()
     for expected in (
-        "master=${SPARK_MASTER:-spark://head:7077}",
+        "model_master=spark://head:7077",
+        "master=${SPARK_MASTER:-$model_master}",
         "--executor-memory 3g",
         "--driver-memory 2g",
         "--executor-cores 2",
@@ -157,7 +158,7 @@ def test_run_spark_sh_carries_the_model(tmp_path: Path) -> None:
         assert expected in script
     # a local master is written with its task attempts, which local mode needs to retry
     local = compile_into(EXAMPLES / "nested.py", tmp_path / "local", target="spark")
-    assert "master=${SPARK_MASTER:-'local[*,4]'}" in (local / "run_spark.sh").read_text()
+    assert "model_master='local[*,4]'" in (local / "run_spark.sh").read_text()
     assert os.access(out / "run_spark.sh", os.X_OK)
     shared = (out / "nested_shared.py").read_text()
     assert 'master="spark://head:7077"' in shared and "task_cpus=2" in shared

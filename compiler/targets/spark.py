@@ -10,7 +10,6 @@ CPUs Spark gives its task.
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from toreador.runtime.spark import Region, retrying_master
@@ -39,10 +38,10 @@ def render_files(plan: ParallelPlan, program: TransformedProgram) -> dict[str, s
         {
             "header": header("Deployment script: spark-submit with the model's resources."),
             # local[N] never retries a task: local[N,F] does (as Main.py's own session)
-            "master": shlex.quote(retrying_master(settings.master, plan.model.max_attempts)),
+            "master": retrying_master(settings.master, plan.model.max_attempts),
             "max_attempts": plan.model.max_attempts,
-            "python": shlex.quote(settings.python) if settings.python else "python3",
-            "app_name": shlex.quote(app_name),
+            "python": settings.python or "python3",
+            "app_name": app_name,
             "driver_memory": settings.driver_memory,
             "executor_memory": settings.executor_memory,
             "executor_cores": settings.executor_cores,

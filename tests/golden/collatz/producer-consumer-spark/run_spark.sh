@@ -18,13 +18,16 @@ if ! command -v "$submit" > /dev/null; then
   echo "run_spark.sh: no spark-submit found: set SPARK_HOME or SPARK_SUBMIT" >&2
   exit 2
 fi
-master=${SPARK_MASTER:-'local[*,4]'}
+# the deployment model's values, each quoted: none of them is ever run as a command
+model_master='local[*,4]'
+model_python=python3
+master=${SPARK_MASTER:-$model_master}
 # the generated modules, and the program's own modules copied beside them
 py_files=""
 for module in "$here"/*.py; do
   [ "$(basename "$module")" = Main.py ] || py_files=${py_files:+$py_files,}$module
 done
-export PYSPARK_PYTHON=${PYSPARK_PYTHON:-python3}
+export PYSPARK_PYTHON=${PYSPARK_PYTHON:-$model_python}
 # spark-submit joins the program's stderr to its stdout: the program writes its stderr here
 # (this shell's, which spark-submit keeps: exec below keeps the process), stdout stays its own
 export TOREADOR_STDERR=/proc/$$/fd/2

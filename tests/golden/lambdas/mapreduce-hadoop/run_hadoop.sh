@@ -7,17 +7,23 @@
 # prepare the input splits, job.txt and program_modules.zip themselves (python Main.py with TOREADOR_KEEP=1 leaves
 # them in a toreador-hadoop-* folder under the temporary directory).
 set -euo pipefail
-HADOOP=${HADOOP:-hadoop}
-STREAMING_JAR=${STREAMING_JAR:-hadoop-streaming.jar}
+# the deployment model's values, each quoted: none of them is ever run as a command
+model_hadoop=hadoop
+model_streaming_jar=hadoop-streaming.jar
+input=toreador-input
+output=toreador-output
+python=python3
+HADOOP=${HADOOP:-$model_hadoop}
+STREAMING_JAR=${STREAMING_JAR:-$model_streaming_jar}
 JOB_FOLDER=${1:?usage: run_hadoop.sh JOB_FOLDER (with input/, job.txt, program_modules.zip)}
 here=$(cd "$(dirname "$0")" && pwd)
-"$HADOOP" fs -rm -r -f toreador-input toreador-output
-"$HADOOP" fs -put "$JOB_FOLDER/input" toreador-input
+"$HADOOP" fs -rm -r -f "$input" "$output"
+"$HADOOP" fs -put "$JOB_FOLDER/input" "$input"
 "$HADOOP" jar "$STREAMING_JAR" \
   -D mapreduce.job.reduces=2 \
   -files "$here/Mapper.py,$here/Reducer.py,$here/lambdas_shared.py,$JOB_FOLDER/job.txt,$JOB_FOLDER/program_modules.zip" \
-  -input toreador-input \
-  -output toreador-output \
-  -mapper "python3 Mapper.py" \
-  -reducer "python3 Reducer.py"
-"$HADOOP" fs -cat "toreador-output/part-*"
+  -input "$input" \
+  -output "$output" \
+  -mapper "$python Mapper.py" \
+  -reducer "$python Reducer.py"
+"$HADOOP" fs -cat "$output/part-*"
