@@ -5,9 +5,11 @@ the generated Main.py with its workers) meet the same sandbox."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -296,3 +298,86 @@ def test_the_sandbox_is_named_in_the_api_and_on_the_page(server: Server) -> None
     assert info["run_slots"] == len(os.sched_getaffinity(0))
     page = httpx.get(server.url, timeout=30).text
     assert info["sandbox"] in page
+
+
+# What a run slot's uid could carry from one run to a later, unrelated one. Probed with
+# run_limited in slot 0 twice in a row (the queue may hand two runs of the server to two
+# different slots, so it cannot show carrying over).
+KEYRING_PROBE = """import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+ADD_KEY, REQUEST_KEY, KEYCTL = 248, 249, 250  # x86_64
+USER_KEYRING, KEYCTL_READ, KEYCTL_CLEAR = -4, 11, 7
+name = sys.argv[2].encode()
+if sys.argv[1] == "clear":
+    libc.syscall(KEYCTL, ctypes.c_long(KEYCTL_CLEAR), ctypes.c_long(USER_KEYRING))
+    sys.exit()
+if sys.argv[1] == "add":
+    added = libc.syscall(ADD_KEY, b"user", name, b"left-behind", ctypes.c_size_t(11),
+                         ctypes.c_long(USER_KEYRING))
+    print("added" if added >= 0 else f"add refused, errno {ctypes.get_errno()}")
+key = libc.syscall(REQUEST_KEY, b"user", name, None, ctypes.c_long(0))
+if key >= 0:
+    buffer = ctypes.create_string_buffer(64)
+    size = libc.syscall(KEYCTL, ctypes.c_long(KEYCTL_READ), ctypes.c_long(key), buffer,
+                        ctypes.c_long(64))
+    print("found", buffer.raw[:max(size, 0)].decode())
+else:
+    print("not found")
+"""
+
+IPC_PROBE = """import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+key = int(sys.argv[2])
+IPC_CREAT = 0o1000
+if sys.argv[1] == "leave":
+    print("shm", libc.shmget(key, 4096, IPC_CREAT | 0o600) >= 0)
+    print("sem", libc.semget(key, 1, IPC_CREAT | 0o600) >= 0)
+    open(f"/dev/shm/probe-{key}", "w").write("left")
+    open(f"/tmp/probe-{key}", "w").write("left")
+else:
+    print("shm", libc.shmget(key, 0, 0) >= 0)
+    print("sem", libc.semget(key, 0, 0) >= 0)
+    print("files", [p for p in (f"/dev/shm/probe-{key}", f"/tmp/probe-{key}")
+                    if os.path.exists(p)])
+"""
+
+
+def _probe(program: str, sandbox: Any, *arguments: str) -> str:
+    from toreador.compiler.web.sandbox import Limits, run_limited
+
+    with tempfile.TemporaryDirectory(prefix="toreador-probe-") as temporary:
+        folder = Path(temporary)
+        (folder / "probe.py").write_text(program)
+        result = run_limited(["probe.py", *arguments], folder, Limits(seconds=30), sandbox)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_no_key_is_left_in_the_kernel_keyring_for_a_later_run() -> None:
+    """Without the seccomp filter a key added by one run is read by the next run of the
+    slot (shown first, then removed); with it, no run can add or read one."""
+    sandbox, why_not = find_sandbox()
+    if sandbox is None:
+        pytest.skip(why_not)
+    name = f"toreador-probe-{secrets.token_hex(4)}"
+    bare = dataclasses.replace(sandbox, seccomp=b"")
+    try:
+        assert _probe(KEYRING_PROBE, bare, "add", name) == "added\nfound left-behind\n"
+        assert _probe(KEYRING_PROBE, bare, "find", name) == "found left-behind\n"
+    finally:
+        _probe(KEYRING_PROBE, bare, "clear", name)
+    assert _probe(KEYRING_PROBE, bare, "find", name) == "not found\n"
+    assert _probe(KEYRING_PROBE, sandbox, "add", name) == ("add refused, errno 1\nnot found\n")
+    assert _probe(KEYRING_PROBE, sandbox, "find", name) == "not found\n"
+
+
+def test_no_ipc_object_or_shared_file_is_left_for_a_later_run() -> None:
+    """SysV shared memory and semaphores live in the run's ipc namespace, /dev/shm and /tmp
+    in its own tmpfs: all gone when it ends."""
+    sandbox, why_not = find_sandbox()
+    if sandbox is None:
+        pytest.skip(why_not)
+    key = str(4000 + secrets.randbelow(1000))
+    assert _probe(IPC_PROBE, sandbox, "leave", key) == "shm True\nsem True\n"
+    assert _probe(IPC_PROBE, sandbox, "look", key) == "shm False\nsem False\nfiles []\n"

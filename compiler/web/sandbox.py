@@ -12,7 +12,8 @@ worker processes) gets:
   ``folder_bytes``, gone with the run), a private ``/tmp`` and ``/dev/shm``; no ``/etc`` but
   the loader's cache: no /etc/shadow, no other run's folder, no server environment;
 - an unprivileged uid of its own (one per run slot, so concurrent runs cannot reach each
-  other's processes), no capabilities, no new privileges;
+  other's processes), no capabilities, no new privileges, and no kernel keyring (a seccomp
+  filter: the one thing a uid keeps between runs, see ``seccomp_filter``);
 - limits: wall clock (the whole sandbox killed), address space and CPU time per process, a
   number of processes, a file size, and the output kept (a run that prints more is stopped).
 
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cgroups import RunGroup, run_groups
+from .seccomp_filter import filter_descriptor, keyring_filter
 
 FIRST_UID = 61000  # run slot k runs as FIRST_UID + k (no name needed: no /etc/passwd inside)
 JOB = "/job"  # the run's private folder inside the sandbox
@@ -91,6 +93,7 @@ class Sandbox:
     version: str = ""
     readable: tuple[Path, ...] = field(default=())
     groups: tuple[RunGroup, ...] | None = None  # a run slot's control groups, where made
+    seccomp: bytes = b""  # the BPF program of the calls a run may not make (seccomp_filter)
 
     @property
     def description(self) -> str:
@@ -99,11 +102,19 @@ class Sandbox:
         together = ", memory and processes limited per run" if self.groups else ""
         return (
             f"bubblewrap {self.version}: no network, own processes, read-only Python, "
-            f"a private folder, an unprivileged uid{together}"
+            f"a private folder, an unprivileged uid, no kernel keyring{together}"
         )
 
-    def command(self, folder: Path, program: list[str], slot: int, limits: Limits) -> list[str]:
-        """The command that runs ``python program...`` (paths relative to ``folder``)."""
+    def command(
+        self,
+        folder: Path,
+        program: list[str],
+        slot: int,
+        limits: Limits,
+        seccomp_fd: int | None = None,
+    ) -> list[str]:
+        """The command that runs ``python program...`` (paths relative to ``folder``);
+        ``seccomp_fd``: a descriptor holding ``self.seccomp`` for bubblewrap to read."""
         limiter = [
             sys.executable,
             "-c",
@@ -138,6 +149,7 @@ class Sandbox:
             *("--ro-bind", str(folder), JOB_SOURCE),
             # 0777: bubblewrap 0.8 cannot chown it; only this run's mount namespace sees it
             *("--perms", "0777", "--size", str(limits.folder_bytes), "--tmpfs", JOB),
+            *(("--seccomp", str(seccomp_fd)) if seccomp_fd is not None else ()),
             *("--chdir", JOB, "--"),
             *(SETPRIV, "--reuid", uid, "--regid", uid, "--clear-groups", "--no-new-privs"),
             *("--inh-caps=-all", "--bounding-set=-all"),
@@ -232,7 +244,10 @@ def find_sandbox() -> tuple[Sandbox | None, str]:
         return None, f"{SETPRIV} (util-linux) is missing"
     version = subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False)
     number = version.stdout.split()[-1] if version.stdout else ""
-    sandbox = Sandbox(bwrap, number, python_paths())
+    program, why_not = keyring_filter()
+    if not program:
+        return None, why_not
+    sandbox = Sandbox(bwrap, number, python_paths(), seccomp=program)
     with tempfile.TemporaryDirectory(prefix="toreador-trial-") as temporary:
         folder = Path(temporary)
         (folder / "trial.py").write_text("print('ok')\n", encoding="utf-8")
@@ -271,15 +286,17 @@ def run_limited(
     group = sandbox.groups[slot] if sandbox.groups else None
     kills = group.memory_kills() if group else 0
     started = time.monotonic()
-    process = subprocess.Popen(
-        sandbox.command(folder, program, slot, limits),
-        cwd=folder,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: killed whole at the end
-    )
+    with filter_descriptor(sandbox.seccomp if sandbox.bwrap else b"") as seccomp_fd:
+        process = subprocess.Popen(
+            sandbox.command(folder, program, slot, limits, seccomp_fd),
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: killed whole at the end
+            pass_fds=() if seccomp_fd is None else (seccomp_fd,),
+        )
     over = threading.Event()
     assert process.stdout is not None and process.stderr is not None
     readers = [
