@@ -6,11 +6,13 @@ Starlette's test client."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import http.server
 import json
 import re
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +24,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from toreador.compiler.web.app import Settings, create_app
+from toreador.compiler.web.compiles import CompilePool, CompileTimeout
 from toreador.compiler.web.guard import allowed_hosts
+from toreador.compiler.web.runs import RunQueue
 from toreador.compiler.web.sandbox import Limits, Sandbox
 
 from .helpers import run_cli
@@ -286,3 +290,86 @@ def test_a_malformed_request_is_a_400_naming_the_field(
         answer = client.post(path, content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 400, (path, answer.text[:300])
         assert message in answer.json()["error"]
+
+
+# --- the server's own cost
+
+
+@dataclasses.dataclass(frozen=True)
+class Slow:
+    """Stands for a compile request: a source of ``size`` characters taking ``seconds``."""
+
+    source: str
+    seconds: float
+
+
+def slow_compile(request: Slow) -> str:
+    time.sleep(request.seconds)
+    return f"compiled {len(request.source)}"
+
+
+def test_a_compile_past_the_time_limit_is_stopped_and_its_worker_replaced() -> None:
+    pool = CompilePool(1, seconds=2.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(CompileTimeout, match="longer than 2 s and was stopped"):
+            pool.submit(slow_compile, Slow("x" * 100_000, 60.0)).result(timeout=60)
+        assert time.monotonic() - started < 30
+        assert pool.submit(slow_compile, Slow("x" * 100_000, 0.0)).result(timeout=60) == (
+            "compiled 100000"
+        )
+    finally:
+        pool.close()
+
+
+def test_a_small_compile_does_not_wait_behind_big_ones() -> None:
+    """Four big compiles keep every worker busy; a small one is answered at once."""
+    pool = CompilePool(1, seconds=60.0)
+    try:
+        pool.submit(slow_compile, Slow("", 0.0)).result(timeout=60)  # the workers started
+        big = [pool.submit(slow_compile, Slow("x" * 400_000, 3.0)) for _ in range(4)]
+        time.sleep(0.2)
+        started = time.monotonic()
+        small = pool.submit(slow_compile, Slow("print(1)\n", 0.0))
+        assert small.result(timeout=60) == "compiled 9"
+        assert time.monotonic() - started < 2.5
+        assert sum(future.done() for future in big) <= 1
+        assert [future.result(timeout=60) for future in big] == ["compiled 400000"] * 4
+    finally:
+        pool.close()
+
+
+def test_a_queued_run_is_told_how_long_it_may_wait() -> None:
+    settings = Settings(
+        allow_run=True,
+        limits=Limits(seconds=5.0, memory_bytes=512 * 1024 * 1024),
+        sandbox=Sandbox(None),
+        run_slots=1,
+    )
+    source = "import time\nimport toreador\ntime.sleep(1)\nprint('done')\n"
+    with TestClient(create_app(settings), base_url=ADDRESS) as runs:
+        keys = [runs.post("/api/runs", json={"source": source}).json()["id"] for _ in range(3)]
+        third = runs.get(f"/api/runs/{keys[2]}").json()
+        assert third["state"] == "queued"
+        # at most: every run ahead uses its two sides' 5 s and a compile's 30 s
+        assert third["wait"]["at_most"] <= third["position"] * (2 * 5 + 30)
+        assert third["wait"]["at_most"] > 2 * 5
+        assert 0 <= third["wait"]["about"] <= third["wait"]["at_most"]
+
+
+def test_kept_answers_are_compressed_and_capped() -> None:
+    queue = RunQueue(1, kept_bytes=20_000)
+    try:
+        # 10,000 random hex digits: about 5.5 kB compressed, eight of them over the cap
+        outputs = [secrets.token_hex(5000) for _ in range(8)]
+        keys = [queue.submit(lambda slot, text=text: {"stdout": text}) for text in outputs]
+        deadline = time.monotonic() + 30
+        while queue.status(keys[-1])["state"] != "done":  # type: ignore[index]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        kept = [key for key in keys if queue.status(key) is not None]
+        assert keys[-1] in kept and len(kept) < len(keys)  # the oldest went first
+        assert queue.status(keys[-1])["result"]["stdout"] == outputs[-1]  # type: ignore[index]
+        assert sum(len(entry.answer) for entry in queue.entries.values()) <= 20_000
+    finally:
+        queue.close()

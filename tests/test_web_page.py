@@ -108,7 +108,8 @@ def test_a_run_waits_in_the_queue_showing_its_place(server: str, browser: Any) -
         )
     pages[-1].click("#run")
     pages[-1].wait_for_function(
-        "() => document.getElementById('verdict').textContent === 'queued: position 1'"
+        "() => document.getElementById('verdict').textContent"
+        ".startsWith('queued: position 1, about ')"
     )
     for page in pages:
         page.wait_for_selector("#verdict.equal, #verdict.differ", timeout=90_000)

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from toreador import __version__
 
 from .cgroups import remove_groups
-from .compiles import CompilePool
+from .compiles import COMPILE_SECONDS, CompilePool, CompileTimeout
 from .guard import RequestGuard, content_security_policy, loopback_hosts
 from .runs import QueueFull, RunQueue
 from .sandbox import Limits, Sandbox
@@ -33,6 +33,7 @@ from .service import (
     RequestError,
     compile_files,
     compile_response,
+    local_request,
     parse_arguments,
     parse_request,
     run_response,
@@ -135,7 +136,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         sandboxed=settings.sandbox.bwrap is not None,
         code_css=stylesheet(),
     )
-    queue = RunQueue(settings.run_slots, settings.queue_capacity) if settings.allow_run else None
+    # a run is two programs, each stopped at the time limit, and their compile before them
+    longest_run = 2 * settings.limits.seconds + COMPILE_SECONDS
+    queue = (
+        RunQueue(settings.run_slots, settings.queue_capacity, longest_run=longest_run)
+        if settings.allow_run
+        else None
+    )
     compilers = CompilePool(settings.compile_processes)
 
     @contextlib.asynccontextmanager
@@ -162,7 +169,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             compile_request = parse_request(await body(request))
         except RequestError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
-        answer = await compilers.call(compile_response, compile_request)
+        try:
+            answer = await compilers.call(compile_response, compile_request)
+        except CompileTimeout as error:
+            return JSONResponse({"ok": False, "error": str(error)}, status_code=422)
         return JSONResponse(answer, status_code=200 if answer["ok"] else 422)
 
     async def api_zip(request: Request) -> Response:
@@ -175,6 +185,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             data = zip_bytes(compiled)
         except RequestError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
+        except CompileTimeout as error:
+            return JSONResponse({"error": str(error)}, status_code=422)
         disposition = f'attachment; filename="{compiled.folder_name}.zip"'
         return Response(
             data, media_type="application/zip", headers={"content-disposition": disposition}
@@ -194,7 +206,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"error": str(error)}, status_code=400)
 
         def job(slot: int) -> dict[str, Any]:
-            return run_response(compile_request, arguments, settings.limits, settings.sandbox, slot)
+            try:
+                compiled = compilers.run(compile_files, local_request(compile_request))
+            except CompileTimeout as error:
+                return {"ok": False, "error": str(error)}
+            return run_response(
+                compile_request, compiled, arguments, settings.limits, settings.sandbox, slot
+            )
 
         try:
             return queue, queue.submit(job)

@@ -9,11 +9,13 @@ and executes it as that slot (the sandbox gives every slot its own uid).
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import threading
 import time
 import traceback
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,9 +30,10 @@ class QueueFull(Exception):
 
 @dataclass
 class _Entry:
-    job: Job
+    job: Job | None  # dropped once it has run
     state: str = "queued"  # queued, running, done
-    answer: dict[str, Any] | None = None
+    answer: bytes = b""  # the answer, as zlib-compressed JSON, once done
+    started: float = 0.0
     finished: float = 0.0
 
 
@@ -38,8 +41,20 @@ class RunQueue:
     """``slots`` runs at once, at most ``capacity`` waiting; a finished run's answer is kept
     ``keep_seconds`` for the page to fetch."""
 
-    def __init__(self, slots: int, capacity: int = 100, keep_seconds: float = 600.0) -> None:
+    def __init__(
+        self,
+        slots: int,
+        capacity: int = 100,
+        keep_seconds: float = 600.0,
+        kept_bytes: int = 64 * 1024 * 1024,
+        longest_run: float = 0.0,
+    ) -> None:
+        """``kept_bytes``: the most the kept answers take, compressed (the oldest go first);
+        ``longest_run``: the most one run can take (its two sides' time limits), for the
+        wait a queued run is told."""
         self.slots, self.capacity, self.keep_seconds = slots, capacity, keep_seconds
+        self.kept_bytes, self.longest_run = kept_bytes, longest_run
+        self.durations: deque[float] = deque(maxlen=20)  # the last runs', for the estimate
         self.entries: dict[str, _Entry] = {}
         self.waiting: deque[str] = deque()
         self.lock = threading.Condition()
@@ -73,10 +88,30 @@ class RunQueue:
                 return None
             answer: dict[str, Any] = {"id": key, "state": entry.state}
             if entry.state == "queued":
-                answer["position"] = self.waiting.index(key) + 1
+                position = self.waiting.index(key) + 1
+                answer["position"] = position
+                answer["wait"] = self._wait(position)
             elif entry.state == "done":
-                answer["result"] = entry.answer
+                answer["result"] = json.loads(zlib.decompress(entry.answer))
             return answer
+
+    def _wait(self, position: int) -> dict[str, float]:
+        """How long a run at ``position`` may wait to start: about (from the last runs'
+        durations) and at most (every run before it using its whole time limits), in
+        seconds. Called with the lock held."""
+        now = time.monotonic()
+        running = sorted(
+            now - entry.started for entry in self.entries.values() if entry.state == "running"
+        )
+        rounds = -(-position // self.slots)  # the runs before it, a slot each, in turns
+        typical = sorted(self.durations)[len(self.durations) // 2] if self.durations else 1.0
+        free_soon = min(running, default=0.0)
+        return {
+            "about": round(max(0.0, typical - free_soon) + (rounds - 1) * typical, 1),
+            "at_most": round(
+                max(0.0, self.longest_run - free_soon) + (rounds - 1) * self.longest_run, 1
+            ),
+        }
 
     def close(self) -> None:
         with self.lock:
@@ -92,16 +127,31 @@ class RunQueue:
                     return
                 key = self.waiting.popleft()
                 entry = self.entries[key]
-                entry.state = "running"
+                entry.state, entry.started = "running", time.monotonic()
+                job, entry.job = entry.job, None
             try:
-                answer = entry.job(slot)
+                assert job is not None
+                answer = job(slot)
             except Exception as error:  # a bug in toreador: said so on the page, queue goes on
                 traceback.print_exception(error, file=sys.stderr)
                 answer = {"ok": False, "error": f"the run failed inside toreador: {error!r}"}
+            # kept compressed: a run's outputs are up to four capped streams, mostly repeats
+            packed = zlib.compress(json.dumps(answer).encode(), 6)
             with self.lock:
-                entry.answer, entry.state, entry.finished = answer, "done", time.monotonic()
+                entry.answer, entry.state, entry.finished = packed, "done", time.monotonic()
+                self.durations.append(entry.finished - entry.started)
+                self._forget_old()
 
     def _forget_old(self) -> None:
+        """Answers past their time go, and the oldest go while the rest is over the cap.
+        Called with the lock held."""
         limit = time.monotonic() - self.keep_seconds
-        for key in [k for k, e in self.entries.items() if e.state == "done" and e.finished < limit]:
+        done = sorted(
+            ((e.finished, k) for k, e in self.entries.items() if e.state == "done"),
+        )
+        total = sum(len(self.entries[k].answer) for _, k in done)
+        for finished, key in done:
+            if finished >= limit and total <= self.kept_bytes:
+                break
+            total -= len(self.entries[key].answer)
             del self.entries[key]

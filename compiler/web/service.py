@@ -241,14 +241,23 @@ def result_json(result: SandboxResult) -> dict[str, Any]:
     }
 
 
+def local_request(request: CompileRequest) -> CompileRequest:
+    """What a run compiles: the local target (whatever target the page shows: the other
+    engines are not run here) with its defaults."""
+    return CompileRequest(request.source, request.filename, request.pattern, "local", "")
+
+
 def run_response(
-    request: CompileRequest, arguments: list[str], limits: Limits, sandbox: Sandbox, slot: int
+    request: CompileRequest,
+    compiled: CompiledFiles,
+    arguments: list[str],
+    limits: Limits,
+    sandbox: Sandbox,
+    slot: int,
 ) -> dict[str, Any]:
-    """Compile for the local target (whatever target the page shows: the other engines are
-    not run here) and run Main.py beside the sequential reference (the verify mode), each in
-    its own sandbox under the limits, as run slot ``slot``."""
-    local = CompileRequest(request.source, request.filename, request.pattern, "local", "")
-    compiled = compile_files(local)
+    """Run ``compiled`` (``request`` compiled for ``local_request``) beside the sequential
+    reference (the verify mode), each in its own sandbox under the limits, as run slot
+    ``slot``."""
     if not compiled.ok:
         return {"ok": False, "diagnostics": [diagnostic_json(d) for d in compiled.diagnostics]}
     with tempfile.TemporaryDirectory(prefix="toreador-run-") as temporary:
