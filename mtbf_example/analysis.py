@@ -79,8 +79,8 @@ class Bounds:
 
 def bounds(start: str | None, end: str | None) -> Bounds:
     """The options' bounds, checked: an empty period is an error."""
-    first = parse_moment(start, "--start") if start else None
-    last = parse_moment(end, "--end") if end else None
+    first = parse_moment(start, "--start") if start is not None else None
+    last = parse_moment(end, "--end") if end is not None else None
     if first is not None and last is not None and last < first:
         raise MtbfError("the period is empty: --end is before --start")
     return Bounds(first, last)
@@ -96,15 +96,25 @@ def parse_moment(text: str, option: str) -> int:
     """An ISO-8601 time from the command line, as a minute since the epoch."""
     import pandas as pd
 
+    expected = "expected ISO-8601, e.g. 2017-06-04T00:00:00Z"
+    if not text.strip():
+        raise MtbfError(f"{option}: an empty time ({expected}; leave the option out for no bound)")
     try:
         moment = pd.Timestamp(text)
-    except ValueError:
-        raise MtbfError(
-            f"{option}: unparsable time {text!r} (expected ISO-8601, e.g. 2017-06-04T00:00:00Z)"
-        ) from None
+    except (ValueError, OverflowError):
+        raise MtbfError(f"{option}: unparsable time {text!r} ({expected})") from None
+    if pd.isna(moment):  # 'nan', 'NaT': not a time, and not "no bound" either
+        raise MtbfError(f"{option}: {text!r} is not a time ({expected})")
     if moment.tzinfo is None:
         moment = moment.tz_localize("UTC")
-    return int(moment.value // NANOSECONDS_PER_MINUTE)
+    try:  # pandas parses years 1-9999; minutes count in nanoseconds from 1677 to 2262
+        nanoseconds = moment.as_unit("ns").value
+    except (ValueError, OverflowError):
+        raise MtbfError(
+            f"{option}: {text!r} is outside the times this tool counts "
+            f"({pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d})"
+        ) from None
+    return int(nanoseconds // NANOSECONDS_PER_MINUTE)
 
 
 def select(

@@ -172,12 +172,19 @@ def serve(
     data: Annotated[Path, typer.Argument(help="CSV/Parquet file or folder to serve.")],
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8765,
+    token: Annotated[
+        str,
+        typer.Option(
+            help="The token POST /api/results needs (Authorization: Bearer TOKEN); else "
+            "MTBF_SERVICE_TOKEN. Required beyond loopback."
+        ),
+    ] = "",
 ) -> None:
     """Serve the readings over a small REST API (gateways, sensors, readings, results)."""
     from .service import serve as run
 
     try:
-        run(data, host, port)
+        run(data, host, port, token)
     except (MtbfError, OSError) as error:
         raise _fail(error) from None
 

@@ -90,8 +90,8 @@ def run_analysis(
     verbose: bool = False,
 ) -> tuple[list[GatewayResult], Period]:
     """The MTBF results per gateway (sorted) and the analysed period."""
-    first = parse_moment(start, "--start") if start else None
-    last = parse_moment(end, "--end") if end else None
+    first = parse_moment(start, "--start") if start is not None else None
+    last = parse_moment(end, "--end") if end is not None else None
     frame, period = select(readings, first, last, gateways)
     check_readings(frame, readings)
     return analyse(frame, timezone, verbose), period

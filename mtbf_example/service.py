@@ -18,6 +18,10 @@ gateway; ``fetch_readings`` (``analyse --api``) fetches every gateway asked for.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import itertools
+import os
 from collections import OrderedDict
 from pathlib import Path
 from threading import Lock
@@ -33,6 +37,8 @@ from .errors import MtbfError
 from .schema import GATEWAY, MEASURES, NANOSECONDS_PER_MINUTE
 
 MAX_RESULT_BYTES = 1_000_000
+KEPT_RESULTS = 1_000  # posted reports kept (the oldest go first)
+TOKEN_VARIABLE = "MTBF_SERVICE_TOKEN"  # the writers' token, where --token is not given
 SENSOR_SEPARATOR = ":"
 PAGE = 50_000  # readings per page by default: about 1.5 MB of JSON
 MAX_PAGE = 200_000
@@ -86,8 +92,9 @@ def iso_minutes(minutes: npt.NDArray[np.int64]) -> list[str]:
     return [f"{text}Z" for text in np.datetime_as_string(seconds, unit="s").tolist()]
 
 
-def create_app(data: Path) -> Any:
-    """A Starlette app serving the readings under ``data``."""
+def create_app(data: Path, token: str = "") -> Any:
+    """A Starlette app serving the readings under ``data``; with ``token``, a POST must
+    carry it (``Authorization: Bearer TOKEN``)."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
@@ -103,7 +110,8 @@ def create_app(data: Path) -> Any:
 
     store = _Store(data)
     known = set(store.names)
-    results: list[Any] = []
+    results: OrderedDict[int, Any] = OrderedDict()  # id -> report, the last KEPT_RESULTS
+    numbers = itertools.count(1)
 
     def problem(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
@@ -165,9 +173,19 @@ def create_app(data: Path) -> Any:
             return problem(400, str(error))
 
     async def post_result(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_RESULT_BYTES:
+        given = request.headers.get("authorization", "")
+        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return problem(401, "posting a result needs the service's token (Bearer)")
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return problem(415, "a report is sent as content-type: application/json")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_RESULT_BYTES:
             return problem(413, f"a report is at most {MAX_RESULT_BYTES} bytes")
+        body = bytearray()
+        async for chunk in request.stream():  # counted as it comes: never read past the cap
+            body += chunk
+            if len(body) > MAX_RESULT_BYTES:
+                return problem(413, f"a report is at most {MAX_RESULT_BYTES} bytes")
         try:
             report = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -176,14 +194,17 @@ def create_app(data: Path) -> Any:
             isinstance(v, dict) and {"battery", "solar"} <= set(v) for v in report.values()
         ):
             return problem(422, "expected an MTBF report: {gateway: {battery: ..., solar: ...}}")
-        results.append(report)
-        return JSONResponse({"id": len(results)}, status_code=201)
+        number = next(numbers)
+        results[number] = report
+        while len(results) > KEPT_RESULTS:
+            results.popitem(last=False)
+        return JSONResponse({"id": number}, status_code=201)
 
     async def get_result(request: Request) -> JSONResponse:
         number = int(request.path_params["number"])
-        if not 1 <= number <= len(results):
-            return problem(404, f"no result {number}")
-        return JSONResponse(results[number - 1])
+        if number not in results:
+            return problem(404, f"no result {number} (the last {KEPT_RESULTS} are kept)")
+        return JSONResponse(results[number])
 
     return Starlette(
         routes=[
@@ -196,11 +217,25 @@ def create_app(data: Path) -> Any:
     )
 
 
-def serve(data: Path, host: str, port: int) -> None:
-    """Run the service until interrupted."""
+def serve(data: Path, host: str, port: int, token: str = "") -> None:
+    """Run the service until interrupted. Beyond loopback, writes need a token (``token``,
+    else the MTBF_SERVICE_TOKEN variable): anyone who can reach the port could post."""
     import uvicorn
 
-    uvicorn.run(create_app(data), host=host, port=port, log_level="warning")
+    token = token or os.environ.get(TOKEN_VARIABLE, "")
+    if not token and not _loopback(host):
+        raise MtbfError(
+            f"listening on {host} beyond loopback needs a token for POST /api/results: "
+            f"--token TOKEN or {TOKEN_VARIABLE}"
+        )
+    uvicorn.run(create_app(data, token), host=host, port=port, log_level="warning")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def service_gateways(url: str, wanted: list[str] | None) -> list[str]:
@@ -325,11 +360,16 @@ def _get(client: Any, path: str, params: dict[str, str] | None = None) -> Any:
 
 
 def post_results(url: str, report: dict[str, Any]) -> int:
-    """POST a JSON report back to the service; its id there."""
+    """POST a JSON report back to the service (with the token MTBF_SERVICE_TOKEN names, if
+    set); its id there."""
     import httpx
 
+    token = os.environ.get(TOKEN_VARIABLE, "")
+    headers = {"authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.post(f"{url.rstrip('/')}/api/results", json=report, timeout=60)
+        response = httpx.post(
+            f"{url.rstrip('/')}/api/results", json=report, headers=headers, timeout=60
+        )
     except httpx.HTTPError as error:
         raise MtbfError(f"{url}: {error}") from None
     if response.status_code != 201:

@@ -135,8 +135,8 @@ def _loaded(
     from .data import load_readings
 
     readings = load_readings(data)
-    first = parse_moment(start, "--start") if start else None
-    last = parse_moment(end, "--end") if end else None
+    first = parse_moment(start, "--start") if start is not None else None
+    last = parse_moment(end, "--end") if end is not None else None
     frame, period = select(readings, first, last, gateways)
     frame = sort_readings(frame, readings)
     sources: list[GatewaySource] = [

@@ -46,14 +46,25 @@ def free_port() -> int:
 def serving(data: Path) -> Iterator[str]:
     """`python -m mtbf_example serve DATA` on 127.0.0.1 and a free port, until the block
     ends: its URL, once it answers."""
+    with serving_process(data) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_process(
+    data: Path, *options: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``serving`` with more options and an environment: the URL and the process."""
     import httpx
 
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mtbf_example", "serve", str(data), "--port", str(port)],
+        [sys.executable, "-m", "mtbf_example", "serve", str(data), "--port", str(port),
+         *options],
         stderr=subprocess.PIPE,
         text=True,
-    )
+        env=env,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -65,7 +76,7 @@ def serving(data: Path) -> Iterator[str]:
                 failed = process.poll() is not None or time.monotonic() > deadline
                 assert not failed, process.stderr.read() if process.stderr else ""
                 time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=10)

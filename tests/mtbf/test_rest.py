@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .helpers import (
     row,
     run_module,
     serving,
+    serving_process,
     write_csv,
 )
 
@@ -73,8 +75,10 @@ def test_results_are_posted_back(service: tuple[str, Path], tmp_path: Path) -> N
     number = int(posted.stderr.strip().rsplit(" ", 1)[1])
     stored = httpx.get(f"{url}/api/results/{number}").json()
     assert stored == json.loads((tmp_path / "r.json").read_text())
-    assert httpx.post(f"{url}/api/results", content=b"[1, 2]").status_code == 422
-    assert httpx.post(f"{url}/api/results", content=b"x" * 1_000_001).status_code == 413
+    json_type = {"content-type": "application/json"}
+    assert httpx.post(f"{url}/api/results", content=b"[1, 2]", headers=json_type).status_code == 422
+    too_big = httpx.post(f"{url}/api/results", content=b"x" * 1_000_001, headers=json_type)
+    assert too_big.status_code == 413
 
 
 def test_unreachable_service_is_a_clean_error() -> None:
@@ -210,3 +214,86 @@ def test_times_in_any_iso_form_are_the_same_minutes() -> None:
         _minutes(["2017-06-01T00:00:00.5+00:00"], "here")
     with pytest.raises(MtbfError, match="here: readings not in time order"):
         _minutes(["2017-06-01T00:01:00Z", "2017-06-01T00:00:00Z"], "here")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("9999-01-01", "is outside the times this tool counts"),
+        ("0001-01-01", "is outside the times this tool counts"),
+        ("", "an empty time"),
+        ("nan", "'nan' is not a time"),
+        ("NaT", "'NaT' is not a time"),
+    ],
+)
+def test_times_out_of_range_or_empty_are_refused(
+    service: tuple[str, Path], value: str, message: str
+) -> None:
+    url, data = service
+    answer = httpx.get(f"{url}/api/sensors/G1:pbatt/readings", params={"start": value})
+    assert answer.status_code == 400 and message in answer.json()["error"]
+    analysed = run_module("analyse", str(data), "--start", value)
+    assert analysed.returncode == 2 and message in analysed.stderr
+    assert "Traceback" not in analysed.stderr and len(analysed.stderr.splitlines()) == 1
+
+
+def test_a_huge_result_body_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """300 MB sent without a length: refused once past the cap; the service's memory stays
+    near where it was (it read 300 MB first once, 773 MB at its peak)."""
+    import psutil
+
+    data = write_csv(tmp_path / "data.csv", [row("G1", "2017-06-04T12:00:00Z", FINE)])
+    with serving_process(data) as (url, process):
+        before = psutil.Process(process.pid).memory_info().rss
+
+        def chunks() -> Iterator[bytes]:
+            for _ in range(300):
+                yield b" " * 1_000_000
+
+        try:
+            answer = httpx.post(
+                f"{url}/api/results",
+                content=chunks(),
+                headers={"content-type": "application/json"},
+                timeout=60,
+            )
+            assert answer.status_code == 413
+        except httpx.HTTPError:
+            pass  # the service answered and closed while the rest was still being sent
+        grown = psutil.Process(process.pid).memory_info().rss - before
+        assert grown < 100 * 1024 * 1024, grown
+
+
+def test_posts_need_the_token_and_a_json_type(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "data.csv", [row("G1", "2017-06-04T12:00:00Z", FINE)])
+    report = {"G1": {"battery": {"mtbf": None}, "solar": {"mtbf": None}}}
+    env = {**os.environ, "MTBF_SERVICE_TOKEN": "s3cret-token"}
+    with serving_process(data, env=env) as (url, _):
+        assert httpx.post(f"{url}/api/results", json=report).status_code == 401
+        wrong = {"authorization": "Bearer nope"}
+        assert httpx.post(f"{url}/api/results", json=report, headers=wrong).status_code == 401
+        right = {"authorization": "Bearer s3cret-token"}
+        posted = httpx.post(f"{url}/api/results", json=report, headers=right)
+        assert posted.status_code == 201
+        plain = {**right, "content-type": "text/plain"}
+        as_text = httpx.post(f"{url}/api/results", content=json.dumps(report), headers=plain)
+        assert as_text.status_code == 415
+        number = posted.json()["id"]
+        assert httpx.get(f"{url}/api/results/{number}").json() == report
+    refused = run_module("serve", str(data), "--host", "0.0.0.0", "--port", str(free_port()))
+    assert refused.returncode == 2
+    assert "needs a token for POST /api/results" in refused.stderr
+
+
+def test_only_the_last_results_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.testclient import TestClient
+
+    from mtbf_example import service
+
+    monkeypatch.setattr(service, "KEPT_RESULTS", 3)
+    data = write_csv(tmp_path / "data.csv", [row("G1", "2017-06-04T12:00:00Z", FINE)])
+    client = TestClient(service.create_app(data))
+    report = {"G1": {"battery": {}, "solar": {}}}
+    numbers = [client.post("/api/results", json=report).json()["id"] for _ in range(5)]
+    assert numbers == [1, 2, 3, 4, 5]
+    assert [client.get(f"/api/results/{n}").status_code for n in numbers] == [404] * 2 + [200] * 3
