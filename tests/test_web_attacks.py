@@ -373,3 +373,24 @@ def test_kept_answers_are_compressed_and_capped() -> None:
         assert sum(len(entry.answer) for entry in queue.entries.values()) <= 20_000
     finally:
         queue.close()
+
+
+@pytest.mark.parametrize(
+    ("source", "answer"),
+    [
+        ("# coding: undefined\nprint(1)\n", "cannot decode file"),
+        ("print(1)\x00\n", "source code string cannot contain null bytes"),
+        ("x = " + "[" * 140 + "]" * 140 + "\nprint(x)\n", ""),
+        ("def g(x):\n    return x\n\n\nprint(" + "g(" * 150 + "1" + ")" * 150 + ")\n", ""),
+        ("s = (" + " ".join(['"a"'] * 500) + ")\nprint(s)\n", ""),
+    ],
+)
+def test_a_hostile_source_is_compiled_or_refused_never_a_500(
+    client: TestClient, source: str, answer: str
+) -> None:
+    compiled = client.post("/api/compile", json={"source": source})
+    if answer:
+        assert compiled.status_code == 422
+        assert answer in compiled.json()["diagnostics"][0]["message"]
+    else:
+        assert compiled.status_code == 200, compiled.text[:500]
