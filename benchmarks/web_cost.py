@@ -28,8 +28,8 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from tests.web_server import web_compiler_process  # noqa: E402
-from toreador.compiler.web.sandbox import find_sandbox  # noqa: E402
+from tests.web_server import web_compiler_process
+from toreador.compiler.web.sandbox import find_sandbox
 
 BIG_OUTPUT = (
     "import random, string\nimport toreador\nrandom.seed({seed})\n"
