@@ -56,7 +56,8 @@ def compile_command(
 ) -> None:
     """Compile an annotated sequential program into a parallel one for a target.
 
-    `toreador-compile serve --help`: the web compiler.
+    `toreador-compile serve --help`: the web compiler. `toreador-compile suggest --help`:
+    where a sequential program can use the primitives.
     """
     out_dir = output or Path(f"{source.stem}-{target.value}")
     try:
@@ -93,6 +94,11 @@ def main() -> None:
             from .web.cli import serve_app
 
             serve_app(sys.argv[2:], prog_name="toreador-compile serve")
+            return
+        if sys.argv[1:2] == ["suggest"]:
+            from .suggest.cli import suggest_app
+
+            suggest_app(sys.argv[2:], prog_name="toreador-compile suggest")
             return
         app()
     except KeyboardInterrupt:

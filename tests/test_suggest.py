@@ -1,0 +1,98 @@
+"""`toreador-compile suggest` on a corpus of un-annotated programs written here in the style
+of ordinary scripts (tests/suggest_corpus/). Each candidate line is marked
+``# expect: parallel`` or ``# expect: sequential``: no marked sequential line may be
+suggested (no false "parallel"), at least 80% of the marked parallel ones must be; every
+suggested program compiles without a diagnostic and prints what the original prints, run
+as it is (its primitives sequential) and compiled for local."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import run_as_user, run_cli
+
+CORPUS = Path(__file__).parent / "suggest_corpus"
+PROGRAMS = sorted(CORPUS.glob("*.py"))
+EXPECT = re.compile(r"#\s*expect:\s*(parallel|sequential)")
+
+
+def expectations(program: Path) -> dict[int, str]:
+    return {
+        number: found[1]
+        for number, line in enumerate(program.read_text().splitlines(), 1)
+        if (found := EXPECT.search(line))
+    }
+
+
+def suggested(program: Path, out: Path) -> dict[int, dict[str, object]]:
+    done = run_cli("suggest", str(program), "--json", "--write", str(out))
+    assert done.returncode == 0, done.stderr
+    return {entry["line"]: entry for entry in json.loads(done.stdout)}
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_no_false_parallel_and_the_same_output(program: Path, tmp_path: Path) -> None:
+    annotated = tmp_path / program.name
+    verdicts = suggested(program, annotated)
+    for line, expected in expectations(program).items():
+        assert line in verdicts, f"{program.name}:{line} was not examined"
+        if expected == "sequential":
+            assert verdicts[line]["verdict"] == "sequential", verdicts[line]
+            assert verdicts[line]["reason"]
+    reference = subprocess.run(
+        [sys.executable, str(program)], capture_output=True, text=True, check=True
+    )
+    as_is = subprocess.run(
+        [sys.executable, str(annotated)], capture_output=True, text=True, check=True
+    )
+    assert as_is.stdout == reference.stdout
+    out = tmp_path / "out"
+    compiled = run_cli(str(annotated), "--target", "local", "-o", str(out))
+    assert compiled.returncode == 0 and "warning" not in compiled.stderr, compiled.stderr
+    ran = run_as_user(out / "Main.py")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == reference.stdout
+
+
+def test_most_parallel_loops_are_found(tmp_path: Path) -> None:
+    wanted = found = 0
+    missed = []
+    for program in PROGRAMS:
+        verdicts = suggested(program, tmp_path / program.name)
+        for line, expected in expectations(program).items():
+            if expected == "parallel":
+                wanted += 1
+                if verdicts[line]["verdict"] == "parallel":
+                    found += 1
+                else:
+                    missed.append(f"{program.name}:{line}: {verdicts[line]['reason']}")
+    assert wanted and found / wanted >= 0.8, missed
+
+
+def test_the_default_output_is_a_diff_and_nothing_when_nothing_qualifies(
+    tmp_path: Path,
+) -> None:
+    done = run_cli("suggest", str(CORPUS / "grid_blur.py"))
+    assert done.returncode == 0
+    assert done.stdout.startswith("--- grid_blur.py\n+++ grid_blur.py\n")
+    assert "+from toreador import data_parallel_region\n" in done.stdout
+    assert "+blurred = data_parallel_region(range(len(grid)), blur_row, grid)\n" in done.stdout
+    plain = tmp_path / "plain.py"
+    plain.write_text("total = 0\nfor x in range(3):\n    total += x\nprint(total)\n")
+    nothing = run_cli("suggest", str(plain))
+    assert nothing.returncode == 0 and nothing.stdout == ""
+    assert "nothing in" in nothing.stderr and len(nothing.stderr.splitlines()) == 1
+
+
+def test_a_program_that_does_not_parse_is_a_located_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("for x in :\n    pass\n")
+    done = run_cli("suggest", str(broken))
+    assert done.returncode == 2 and done.stderr.startswith(f"{broken}:1:")
+    assert "Traceback" not in done.stderr
