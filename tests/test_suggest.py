@@ -8,6 +8,7 @@ as it is (its primitives sequential) and compiled for local."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -96,3 +97,16 @@ def test_a_program_that_does_not_parse_is_a_located_error(tmp_path: Path) -> Non
     done = run_cli("suggest", str(broken))
     assert done.returncode == 2 and done.stderr.startswith(f"{broken}:1:")
     assert "Traceback" not in done.stderr
+
+
+def test_a_loop_body_of_several_steps_becomes_a_function_of_the_item() -> None:
+    """The per-gateway loop of an MTBF-style report: its body made a kernel, the
+    enclosing function's local passed as a replicated argument, the inner loop left to it."""
+    done = run_cli("suggest", str(CORPUS / "gateway_report.py"))
+    assert done.returncode == 0, done.stderr
+    assert "+def report_item(name, span):\n" in done.stdout
+    assert "+    return (name, mtbf(failed, span), sum(gaps))\n" in done.stdout
+    assert "+    report = data_parallel_region(names, report_item, span)\n" in done.stdout
+    verdicts = suggested(CORPUS / "gateway_report.py", Path(os.devnull))
+    inner = next(v for v in verdicts.values() if v["line"] == 24)
+    assert inner["verdict"] == "sequential" and "suggested as a whole" in str(inner["reason"])

@@ -59,6 +59,10 @@ class Candidate:
     node: cst.CSTNode
     init: cst.SimpleStatementLine | None = None
     target: str = ""  # the list a loop builds
+    # a loop whose body computes its value in several statements: the body made a module
+    # function (placed before ``anchor``, the module statement holding the loop)
+    extracted: cst.FunctionDef | None = None
+    anchor: cst.CSTNode | None = None
 
 
 def find_candidates(module: cst.Module) -> tuple[Candidate, ...]:
@@ -127,6 +131,14 @@ class _Names(cst.CSTVisitor):
         self.names.update(_names(node.body))  # free names count; its own parameters too
         return False
 
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # `math.cos` reads `math`, not a name `cos`
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)  # a keyword's name is not a name read
+        return False
+
 
 def _names(node: cst.CSTNode) -> set[str]:
     visitor = _Names()
@@ -158,6 +170,31 @@ class _Finder(cst.CSTVisitor):
     def __init__(self, generators: frozenset[str]) -> None:
         self.generators = generators
         self.found: list[Candidate] = []
+        self.locals: list[set[str]] = []  # each enclosing function's parameters and locals
+        self.top: list[cst.CSTNode] = []  # the module statement being visited
+        self.module_names: set[str] = set()
+        self.function_reads: set[str] = set()  # names read inside the module's functions
+        self.statements: set[int] = set()
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.module_names = _all_names(node)
+        for statement in node.body:
+            methods = (
+                [m for m in statement.body.body if isinstance(m, cst.FunctionDef)]
+                if isinstance(statement, cst.ClassDef)
+                else [statement]
+            )
+            for function in methods:
+                if isinstance(function, cst.FunctionDef):  # the globals it may read
+                    own = {p.name.value for p in _parameters(function)} | _bound(function.body)
+                    self.function_reads |= _all_names(function.body) - own
+
+        self.statements = {id(statement) for statement in node.body}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.statements:
+            self.top = [node]
+        return super().on_visit(node)
 
     def _where(self, node: cst.CSTNode) -> tuple[int, int]:
         start = self.get_metadata(PositionProvider, node).start
@@ -191,9 +228,53 @@ class _Finder(cst.CSTVisitor):
                 and not any(variable in _names(a.value) for a in arguments[1:])
             ):
                 return value.func.value, tuple(_code(a.value) for a in arguments[1:])
-        if variable not in _names(value):
+        read = _names(value)
+        if variable not in read:
             return "the value does not depend on the item"
-        return f"lambda {variable}: {_code(value)}", ()
+        # the enclosing function's locals the value reads: passed along as replicated
+        # arguments (a lambda closing over them could not be sent to workers)
+        local = sorted((read & self.locals[-1]) - {variable}) if self.locals else []
+        parameters = ", ".join((variable, *local))
+        return f"lambda {parameters}: {_code(value)}", tuple(local)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        names = {p.name.value for p in _parameters(node)}
+        bindings = _Bindings()
+        node.body.visit(bindings)
+        names |= {n.value for n in (*bindings.targets, *bindings.augmented)}
+        self.locals.append(names)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.locals.pop()
+
+    # a comprehension's variables are locals of what it holds (passed along, as above)
+    def _enter_comprehension(self, clause: cst.CompFor) -> None:
+        names = set(self.locals[-1]) if self.locals else set()
+        while clause is not None:
+            names |= _target_names(clause.target)
+            clause = clause.inner_for_in  # type: ignore[assignment]
+        self.locals.append(names)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self.locals.pop()
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._enter_comprehension(node.for_in)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self.locals.pop()
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._enter_comprehension(node.for_in)
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self.locals.pop()
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._enter_comprehension(node.for_in)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self.locals.pop()
 
     # for NAME in DATA: LIST.append(VALUE), after LIST = []
     def visit_For(self, node: cst.For) -> None:
@@ -212,10 +293,19 @@ class _Finder(cst.CSTVisitor):
         if not isinstance(node.target, cst.Name):
             return sequential("the loop unpacks its items (one name per item is a map's shape)")
         variable = node.target.value
-        appended = _single_append(node.body)
+        later = self._read_after(node)
+        leaked = sorted(({variable} | _bound(node.body)) & later)
+        if leaked:
+            return sequential(
+                f"the code after the loop reads '{leaked[0]}', which the loop leaves bound "
+                "to its last item's value"
+            )
+        appended = _last_append(node.body)
         if appended is None:
             return sequential(self._why_not_a_map(node, variable))
-        target, value = appended
+        target, value, steps = appended
+        if steps:
+            return self._extract(node, variable, target, value, steps, line, column)
         init = self._list_before(node, target)
         if init is None:
             return sequential(
@@ -231,6 +321,95 @@ class _Finder(cst.CSTVisitor):
         self.found.append(
             Candidate(line, column, "for", "", replacement, node, init=init, target=target)
         )
+
+    def _extract(
+        self,
+        node: cst.For,
+        variable: str,
+        target: str,
+        value: cst.BaseExpression,
+        steps: list[cst.BaseStatement],
+        line: int,
+        column: int,
+    ) -> None:
+        """A loop that computes each item's value in several statements, then appends it:
+        the statements become a function of the item (the kernel), when nothing in them
+        outlives the iteration."""
+
+        def sequential(reason: str) -> None:
+            self.found.append(Candidate(line, column, "for", reason, None, node))
+
+        carried = _carried(node.body, variable)
+        if carried:
+            return sequential(
+                f"'{carried}' carries a value from one iteration to the next (the next item "
+                "depends on the previous one)"
+            )
+        changed = _changed_outside(steps)
+        if changed:
+            return sequential(
+                f"the body changes `{changed}`, which outlives the iteration (each item's "
+                "work must stay its own)"
+            )
+        init = self._list_before(node, target)
+        if init is None:
+            return sequential(
+                f"'{target}' is not made empty (`{target} = []`) just before the loop: the "
+                "items would be added to what it holds"
+            )
+        if target in _names(node.body) - {target} or target in _names(node.iter):
+            return sequential(f"the body reads '{target}', the list it builds")
+        if any(target in _names(step) for step in steps) or target in _names(value):
+            return sequential(f"the body reads '{target}', the list it builds")
+        read = set().union(*(_names(step) for step in steps)) | _names(value)
+        local = (
+            sorted((read & self.locals[-1]) - _bound_steps(steps) - {variable, target})
+            if (self.locals)
+            else []
+        )
+        name = self._fresh(f"{target}_item")
+        parameters = [cst.Param(cst.Name(variable)), *(cst.Param(cst.Name(n)) for n in local)]
+        function = cst.FunctionDef(
+            name=cst.Name(name),
+            params=cst.Parameters(params=parameters),
+            body=cst.IndentedBlock(body=[*steps, cst.SimpleStatementLine([cst.Return(value)])]),
+            leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
+        )
+        replacement = Replacement(self._primitive(node.iter), _code(node.iter), name, tuple(local))
+        anchor = self.top[-1] if self.top else node
+        self.found.append(
+            Candidate(
+                line, column, "for", "", replacement, node, init=init, target=target,
+                extracted=function, anchor=anchor,
+            )
+        )  # fmt: skip
+
+    def _fresh(self, wanted: str) -> str:
+        """A module-level name not yet used in the program."""
+        name, number = wanted, 1
+        while name in self.module_names:
+            number += 1
+            name = f"{wanted}_{number}"
+        self.module_names.add(name)
+        return name
+
+    def _read_after(self, node: cst.For) -> set[str]:
+        """Names the statements after the loop in its block read; for a loop at module
+        level, also every name read in the module's functions (they may read its globals)."""
+        parent = self.get_metadata(ParentNodeProvider, node)
+        body: Sequence[cst.CSTNode] = getattr(parent, "body", ())
+        if not isinstance(body, Sequence) or node not in body:
+            return set()
+        statements = list(body)
+        read: set[str] = set()
+        bound: set[str] = set()  # rebound by a later statement before anything reads it
+        for later in statements[statements.index(node) + 1 :]:
+            reads, binds = _reads_then_binds(later)
+            read |= reads - bound
+            bound |= binds
+        if not self.locals:
+            read |= self.function_reads
+        return read
 
     def _why_not_a_map(self, node: cst.For, variable: str) -> str:
         """Why a loop's body is not one append per item: a value carried over, or more."""
@@ -268,6 +447,10 @@ class _Finder(cst.CSTVisitor):
 
     # [VALUE for NAME in DATA]
     def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._examine_comprehension(node)
+        self._enter_comprehension(node.for_in)
+
+    def _examine_comprehension(self, node: cst.ListComp) -> None:
         line, column = self._where(node)
         clause = node.for_in
 
@@ -311,15 +494,195 @@ class _Finder(cst.CSTVisitor):
         self.found.append(Candidate(line, column, "map", "", replacement, node))
 
 
+def _last_append(
+    body: cst.BaseSuite,
+) -> tuple[str, cst.BaseExpression, list[cst.BaseStatement]] | None:
+    """(list, value, the statements before) when ``body`` ends with ``LIST.append(VALUE)``
+    and appends nowhere else."""
+    if not isinstance(body, cst.IndentedBlock):  # `for x in xs: out.append(f(x))`
+        single = _single_append(body)
+        return None if single is None else (*single, [])
+    statements = list(body.body)
+    if not statements:
+        return None
+    last = _single_append(cst.IndentedBlock(body=[statements[-1]]))
+    if last is None:
+        return None
+    steps = statements[:-1]
+    if any(last[0] in _all_names(step) for step in steps):
+        return None
+    return last[0], last[1], steps
+
+
+def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
+    parameters = function.params
+    stars = [p for p in (parameters.star_arg, parameters.star_kwarg) if isinstance(p, cst.Param)]
+    return [
+        *parameters.posonly_params,
+        *parameters.params,
+        *parameters.kwonly_params,
+        *stars,
+    ]
+
+
+def _reads_then_binds(statement: cst.CSTNode) -> tuple[set[str], set[str]]:
+    """What a statement reads before it binds a name, and what it binds: a loop binds its
+    variable before its body reads it, an assignment reads its value first."""
+    if isinstance(statement, cst.For):
+        targets = _target_names(statement.target)
+        inside = _all_names(statement.body) | (
+            _all_names(statement.orelse) if statement.orelse else set()
+        )
+        return _all_names(statement.iter) | (inside - targets), targets | _bound(statement.body)
+    if (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Assign)
+    ):
+        assign = statement.body[0]
+        targets = set().union(*(_target_names(t.target) for t in assign.targets))
+        others = set().union(
+            *(_all_names(t.target) for t in assign.targets if not isinstance(t.target, cst.Name))
+        )
+        return _all_names(assign.value) | others, targets
+    return _all_names(statement), _bound(statement)
+
+
+def _all_names(node: cst.CSTNode) -> set[str]:
+    """Every name a node reads or binds, nested functions and lambdas included."""
+    visitor = _AllNames()
+    node.visit(visitor)
+    return visitor.names
+
+
+class _AllNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def _bound(body: cst.CSTNode) -> set[str]:
+    """Names a block binds (assignments, augmented ones, loop and with targets)."""
+    visitor = _Bound()
+    body.visit(visitor)
+    return visitor.names
+
+
+def _bound_steps(steps: list[cst.BaseStatement]) -> set[str]:
+    return set().union(*(_bound(step) for step in steps)) if steps else set()
+
+
+class _Bound(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.names |= _target_names(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.names |= _target_names(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.names |= _target_names(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.names |= _target_names(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self.names |= _target_names(node.name)
+
+    def visit_CompFor(self, node: cst.CompFor) -> bool:
+        return False  # a comprehension's variable is its own
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.names.add(node.name.value)
+        return False
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, cst.Tuple | cst.List):
+        return set().union(*(_target_names(e.value) for e in target.elements))
+    return set()
+
+
+def _changed_outside(steps: list[cst.BaseStatement]) -> str:
+    """The first thing the statements change that outlives an iteration: an item or an
+    attribute assigned (``d[k] = v``, ``obj.x = v``), a ``global`` or ``nonlocal`` name, a
+    method called on a name the statements did not make (``log.append(x)``)."""
+    made = _bound_steps(steps)
+    visitor = _Changes(made)
+    for step in steps:
+        step.visit(visitor)
+        if visitor.found:
+            return visitor.found
+    return ""
+
+
+# methods that change the object they are called on (a list, dict or set of the program's)
+CHANGING_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "discard",
+     "setdefault", "popitem", "sort", "reverse", "write", "writerow", "send", "put"}
+)  # fmt: skip
+
+
+class _Changes(cst.CSTVisitor):
+    def __init__(self, made: set[str]) -> None:
+        self.made, self.found = made, ""
+
+    def _note(self, node: cst.CSTNode) -> None:
+        if not self.found:
+            self.found = _code(node)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        if not isinstance(node.target, cst.Name | cst.Tuple | cst.List):
+            self._note(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if not isinstance(node.target, cst.Name):
+            self._note(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self._note(node)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self._note(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = node.func
+        if (
+            isinstance(function, cst.Attribute)
+            and function.attr.value in CHANGING_METHODS
+            and isinstance(function.value, cst.Name)
+            and function.value.value not in self.made
+        ):
+            self._note(function)
+
+
 def _single_append(body: cst.BaseSuite) -> tuple[str, cst.BaseExpression] | None:
     """(list, value) when ``body`` is exactly ``LIST.append(VALUE)``."""
-    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
-    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+    small: Sequence[cst.BaseSmallStatement]
+    if isinstance(body, cst.SimpleStatementSuite):
+        small = body.body
+    else:
+        statements = body.body if isinstance(body, cst.IndentedBlock) else []
+        if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+            return None
+        small = statements[0].body
+    if len(small) != 1 or not isinstance(small[0], cst.Expr):
         return None
-    line = statements[0]
-    if len(line.body) != 1 or not isinstance(line.body[0], cst.Expr):
-        return None
-    call = line.body[0].value
+    call = small[0].value
     if (
         isinstance(call, cst.Call)
         and isinstance(call.func, cst.Attribute)

@@ -27,6 +27,10 @@ class _Replace(cst.CSTTransformer):
     def __init__(self, candidates: list[Candidate]) -> None:
         self.by_node = {id(c.node): c for c in candidates}
         self.inits = {id(c.init): c for c in candidates if c.init is not None}
+        self.anchors: dict[int, list[cst.FunctionDef]] = {}
+        for candidate in candidates:
+            if candidate.extracted is not None and candidate.anchor is not None:
+                self.anchors.setdefault(id(candidate.anchor), []).append(candidate.extracted)
 
     def _call(self, candidate: Candidate) -> cst.BaseExpression:
         assert candidate.replacement is not None
@@ -52,6 +56,8 @@ class _Replace(cst.CSTTransformer):
         result: list[cst.CSTNode] = []
         skip = False
         for index, (before, after) in enumerate(zip(original, updated, strict=True)):
+            # a loop body made a function: defined before the module statement holding it
+            result.extend(self.anchors.get(id(before), ()))
             if skip:
                 skip = False
                 continue
