@@ -63,6 +63,8 @@ class Candidate:
     # function (placed before ``anchor``, the module statement holding the loop)
     extracted: cst.FunctionDef | None = None
     anchor: cst.CSTNode | None = None
+    # independent calls: the statements made one ``a, b = bag_of_task(...)``
+    group: tuple[cst.SimpleStatementLine, ...] = ()
 
 
 def find_candidates(module: cst.Module) -> tuple[Candidate, ...]:
@@ -175,6 +177,7 @@ class _Finder(cst.CSTVisitor):
         self.module_names: set[str] = set()
         self.function_reads: set[str] = set()  # names read inside the module's functions
         self.statements: set[int] = set()
+        self.functions: set[str] = set()  # the program's module-level functions
 
     def visit_Module(self, node: cst.Module) -> None:
         self.module_names = _all_names(node)
@@ -190,6 +193,53 @@ class _Finder(cst.CSTVisitor):
                     self.function_reads |= _all_names(function.body) - own
 
         self.statements = {id(statement) for statement in node.body}
+        self.functions = {s.name.value for s in node.body if isinstance(s, cst.FunctionDef)}
+        self._independent_calls(node.body)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._independent_calls(node.body)
+
+    # NAME1 = f1(a1); NAME2 = f2(a2): independent calls of the program's own functions
+    def _independent_calls(self, body: Sequence[cst.BaseStatement]) -> None:
+        """Runs of two or more such statements in which no call's argument is an earlier
+        one's result (the arguments are all evaluated before any call runs). At module
+        level, a result a function reads as a global ends the run: that function would see
+        the name before the call assigned it."""
+        run: list[tuple[cst.SimpleStatementLine, str, str, str]] = []
+        globals_read = self.function_reads if not self.locals else set()
+        for statement in [*body, None]:
+            call = None if statement is None else _own_call(statement, self.functions)
+            if call is not None and call[0] in globals_read:
+                call = None
+            if call is not None:
+                earlier = {target for _, target, _, _ in run}
+                if call[0] in earlier or call[2] in earlier:
+                    if len(run) >= 2:
+                        self._calls_candidate(run)
+                    run = []
+                assert isinstance(statement, cst.SimpleStatementLine)
+                run.append((statement, *call))
+                continue
+            if len(run) >= 2:
+                self._calls_candidate(run)
+            run = []
+
+    def _calls_candidate(self, run: list[tuple[cst.SimpleStatementLine, str, str, str]]) -> None:
+        first = run[0][0]
+        line, column = self._where(first)
+        targets = ", ".join(target for _, target, _, _ in run)
+        replacement = Replacement(
+            "bag_of_task",
+            "[" + ", ".join(argument for _, _, _, argument in run) + "]",
+            "[" + ", ".join(function for _, _, function, _ in run) + "]",
+            (),
+        )
+        self.found.append(
+            Candidate(
+                line, column, "calls", "", replacement, first, target=targets,
+                group=tuple(statement for statement, _, _, _ in run),
+            )
+        )  # fmt: skip
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if id(node) in self.statements:
@@ -546,6 +596,31 @@ def _reads_then_binds(statement: cst.CSTNode) -> tuple[set[str], set[str]]:
         )
         return _all_names(assign.value) | others, targets
     return _all_names(statement), _bound(statement)
+
+
+def _own_call(statement: cst.CSTNode, functions: set[str]) -> tuple[str, str, str] | None:
+    """(name, function, argument) for ``NAME = FUNCTION(ARGUMENT)``: one of the program's own
+    functions, one argument that is a name or a literal (evaluated before any call runs,
+    it must not depend on what the calls do)."""
+    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+        return None
+    assign = statement.body[0]
+    if not (
+        isinstance(assign, cst.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+        and isinstance(assign.value, cst.Call)
+        and isinstance(assign.value.func, cst.Name)
+        and assign.value.func.value in functions
+        and len(assign.value.args) == 1
+        and assign.value.args[0].keyword is None
+        and not assign.value.args[0].star
+    ):
+        return None
+    argument = assign.value.args[0].value
+    if not isinstance(argument, cst.Name | cst.Integer | cst.Float | cst.SimpleString):
+        return None
+    return assign.targets[0].target.value, assign.value.func.value, _code(argument)
 
 
 def _all_names(node: cst.CSTNode) -> set[str]:

@@ -27,6 +27,7 @@ class _Replace(cst.CSTTransformer):
     def __init__(self, candidates: list[Candidate]) -> None:
         self.by_node = {id(c.node): c for c in candidates}
         self.inits = {id(c.init): c for c in candidates if c.init is not None}
+        self.groups = {id(c.group[0]): c for c in candidates if c.group}
         self.anchors: dict[int, list[cst.FunctionDef]] = {}
         for candidate in candidates:
             if candidate.extracted is not None and candidate.anchor is not None:
@@ -54,12 +55,20 @@ class _Replace(cst.CSTTransformer):
         """A block's statements, each chosen loop and the ``NAME = []`` before it made one
         assignment (which keeps the comments above the ``NAME = []``)."""
         result: list[cst.CSTNode] = []
-        skip = False
+        skip = 0
         for index, (before, after) in enumerate(zip(original, updated, strict=True)):
             # a loop body made a function: defined before the module statement holding it
             result.extend(self.anchors.get(id(before), ()))
             if skip:
-                skip = False
+                skip -= 1
+                continue
+            calls = self.groups.get(id(before))
+            if calls is not None:  # a, b = bag_of_task([...], [...])
+                assert isinstance(after, cst.SimpleStatementLine)
+                targets = cst.parse_expression(calls.target)
+                assign = cst.Assign(targets=[cst.AssignTarget(targets)], value=self._call(calls))
+                result.append(after.with_changes(body=[assign]))
+                skip = len(calls.group) - 1
                 continue
             candidate = self.inits.get(id(before))
             following = original[index + 1] if index + 1 < len(original) else None
@@ -70,7 +79,7 @@ class _Replace(cst.CSTTransformer):
                     value=self._call(candidate),
                 )
                 result.append(after.with_changes(body=[assign]))
-                skip = True
+                skip = 1
                 continue
             result.append(after)
         return result

@@ -83,6 +83,8 @@ def suggest(source: SourceFile, module: cst.Module) -> Suggestion:
 
 def _why(candidate: Candidate) -> str:
     assert candidate.replacement is not None
+    if candidate.kind == "calls":
+        return "independent calls: none reads another's result: a bag of tasks"
     if candidate.replacement.primitive == "producer_consumer":
         return "independent items read from a stream (a generator, a file): a producer-consumer"
     return "independent items, each computed from its item alone: a map"
