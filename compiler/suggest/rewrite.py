@@ -66,6 +66,7 @@ class _Replace(cst.CSTTransformer):
             if calls is not None:  # a, b = bag_of_task([...], [...])
                 assert isinstance(after, cst.SimpleStatementLine)
                 targets = cst.parse_expression(calls.target)
+                assert isinstance(targets, cst.Tuple)
                 assign = cst.Assign(targets=[cst.AssignTarget(targets)], value=self._call(calls))
                 result.append(after.with_changes(body=[assign]))
                 skip = len(calls.group) - 1
