@@ -110,3 +110,16 @@ def test_a_loop_body_of_several_steps_becomes_a_function_of_the_item() -> None:
     verdicts = suggested(CORPUS / "gateway_report.py", Path(os.devnull))
     inner = next(v for v in verdicts.values() if v["line"] == 24)
     assert inner["verdict"] == "sequential" and "suggested as a whole" in str(inner["reason"])
+
+
+def test_verify_runs_the_original_and_the_suggestion_compiled(tmp_path: Path) -> None:
+    program = tmp_path / "scaled.py"
+    program.write_text(
+        "import sys\n\n\ndef scale(x, factor):\n    return x * factor\n\n\n"
+        "factor = int(sys.argv[1])\nout = []\nfor x in range(8):\n"
+        "    out.append(scale(x, factor))\nprint(sys.argv[0].rsplit('/', 1)[-1], out)\n"
+    )
+    done = run_cli("suggest", str(program), "--verify", "--", "3")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("--- scaled.py\n")
+    assert done.stderr.strip().endswith("toreador: verify: equal")

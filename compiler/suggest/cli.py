@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..deploy_model import DeployModel
 from ..diagnostics import ToreadorError
-from ..source import parse_source, read_source
+from ..pipeline import compile_source, write_output
+from ..source import SourceFile, parse_source, read_source
+from ..verify import verify as verify_runs
 from .verdicts import suggest
 
 suggest_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -27,11 +33,23 @@ def suggest_command(
     write: Annotated[
         Path | None, typer.Option(help="Write the annotated program to this file.")
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Compile the annotated program for local, run it and the original with the "
+            "arguments after --, and compare what they print (exit 1 when they differ)."
+        ),
+    ] = False,
+    program_args: Annotated[
+        list[str] | None, typer.Argument(help="With --verify: the program's arguments.")
+    ] = None,
 ) -> None:
     """Propose the primitives for a sequential program: a unified diff on stdout."""
     try:
         source = read_source(program)
         suggestion = suggest(source, parse_source(source))
+        if verify:
+            _verify(source, suggestion.text, program, list(program_args or []))
     except ToreadorError as error:
         for diagnostic in error.diagnostics:
             typer.echo(diagnostic.render(), err=True)
@@ -57,3 +75,20 @@ def suggest_command(
         tofile=name,
     )
     typer.echo("".join(diff), nl=False)
+
+
+def _verify(source: SourceFile, text: str, program: Path, arguments: list[str]) -> None:
+    """The annotated program compiled for local (as if it stood where the original does: its
+    modules and its name are the original's), run beside the original: 'equal' or the diff
+    on stderr, exit 1 when they differ."""
+    annotated = dataclasses.replace(
+        source, text=text, sha256=hashlib.sha256(text.encode()).hexdigest()
+    )
+    with tempfile.TemporaryDirectory(prefix="toreador-suggest-") as folder:
+        out = Path(folder) / "out"
+        write_output(compile_source(annotated, "auto", "local", DeployModel()), out)
+        verdict = verify_runs(program, out, arguments)
+    report = verdict.report(program.name)
+    typer.echo(f"toreador: verify: {report}" if verdict.equal else report, err=True)
+    if not verdict.equal:
+        raise typer.Exit(1)
