@@ -426,7 +426,9 @@ class _Finder(cst.CSTVisitor):
             leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
         )
         replacement = Replacement(self._primitive(node.iter), _code(node.iter), name, tuple(local))
-        anchor = self.top[-1] if self.top else node
+        # before the module statement holding the loop; for a loop at module level, before
+        # the `NAME = []` that the rewrite makes the region call
+        anchor = self.top[-1] if self.top and self.top[-1] is not node else init
         self.found.append(
             Candidate(
                 line, column, "for", "", replacement, node, init=init, target=target,

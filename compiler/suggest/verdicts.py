@@ -64,7 +64,9 @@ def suggest(source: SourceFile, module: cst.Module) -> Suggestion:
     verdicts: list[Verdict] = []
     chosen: list[Candidate] = []
     for candidate in candidates:
-        outer = next((c for c in chosen if _inside(spans[id(candidate)], spans[id(c)])), None)
+        outer = next(
+            (c for c in chosen if _inside(spans[id(candidate.node)], spans[id(c.node)])), None
+        )
         if candidate.replacement is None:
             verdicts.append(Verdict(candidate, None, candidate.reason))
         elif outer is not None:
@@ -72,13 +74,35 @@ def suggest(source: SourceFile, module: cst.Module) -> Suggestion:
             verdicts.append(Verdict(candidate, None, reason))
         else:
             refusal = _refusal(source, module, [*chosen, candidate])
+            passed = _passing_globals(candidate, refusal)
+            if passed is not None and not _refusal(source, module, [*chosen, passed]):
+                candidate, refusal = passed, ""
             if refusal:
                 verdicts.append(Verdict(candidate, None, refusal))
             else:
                 chosen.append(candidate)
+                assert candidate.replacement is not None
                 primitive = candidate.replacement.primitive
                 verdicts.append(Verdict(candidate, primitive, _why(candidate)))
     return Suggestion(tuple(verdicts), rewrite(module, chosen))
+
+
+def _passing_globals(candidate: Candidate, refusal: str) -> Candidate | None:
+    """A lambda's candidate refused because a global it reads changes in the main program
+    (workers would see the value they started with), made to take that global as a
+    replicated argument, which carries its value at the call; None when that does not
+    apply."""
+    found = re.search(r"global '(\w+)'", refusal)
+    replacement = candidate.replacement
+    if found is None or replacement is None or not replacement.kernel.startswith("lambda "):
+        return None
+    name = found[1]
+    parameters, _, body = replacement.kernel[len("lambda ") :].partition(": ")
+    if name in parameters.split(", "):
+        return None
+    kernel = f"lambda {parameters}, {name}: {body}"
+    changed = replace(replacement, kernel=kernel, replicated=(*replacement.replicated, name))
+    return replace(candidate, replacement=changed)
 
 
 def _why(candidate: Candidate) -> str:
@@ -115,12 +139,12 @@ def _own_words(message: str) -> str:
 def _spans(
     module: cst.Module, candidates: tuple[Candidate, ...]
 ) -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
-    """Each candidate's node's start and end (line, column)."""
+    """Each candidate node's start and end (line, column), by the node's id."""
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     spans = {}
     for candidate in candidates:
         where = positions[candidate.node]
-        spans[id(candidate)] = (
+        spans[id(candidate.node)] = (
             (where.start.line, where.start.column),
             (where.end.line, where.end.column),
         )
