@@ -340,11 +340,24 @@ class _Finder(cst.CSTVisitor):
             return sequential(STOP_REASONS[stops[0]])
         if node.orelse is not None:
             return sequential("the loop has an else clause, which depends on how it ends")
-        if not isinstance(node.target, cst.Name):
-            return sequential("the loop unpacks its items (one name per item is a map's shape)")
-        variable = node.target.value
+        unpack: list[cst.BaseStatement] = []
+        if isinstance(node.target, cst.Name):
+            variable = node.target.value
+        elif isinstance(node.target, cst.Tuple | cst.List) and _target_names(node.target):
+            # `for k, v in pairs:` the kernel takes the pair and unpacks it first
+            variable = "item"
+            while variable in _all_names(node):
+                variable += "_"
+            unpack = [
+                cst.SimpleStatementLine(
+                    [cst.Assign([cst.AssignTarget(node.target)], cst.Name(variable))]
+                )
+            ]
+        else:
+            return sequential("the loop assigns its items to something other than names")
+        loop_names = _target_names(node.target) | {variable}
         later = self._read_after(node)
-        leaked = sorted(({variable} | _bound(node.body)) & later)
+        leaked = sorted((loop_names | _bound(node.body)) & later)
         if leaked:
             return sequential(
                 f"the code after the loop reads '{leaked[0]}', which the loop leaves bound "
@@ -352,10 +365,12 @@ class _Finder(cst.CSTVisitor):
             )
         appended = _last_append(node.body)
         if appended is None:
-            return sequential(self._why_not_a_map(node, variable))
+            return sequential(self._why_not_a_map(node, loop_names))
         target, value, steps = appended
-        if steps:
-            return self._extract(node, variable, target, value, steps, line, column)
+        if steps or unpack:
+            return self._extract(
+                node, variable, loop_names, target, value, [*unpack, *steps], line, column
+            )
         init = self._list_before(node, target)
         if init is None:
             return sequential(
@@ -376,6 +391,7 @@ class _Finder(cst.CSTVisitor):
         self,
         node: cst.For,
         variable: str,
+        loop_names: set[str],
         target: str,
         value: cst.BaseExpression,
         steps: list[cst.BaseStatement],
@@ -389,7 +405,7 @@ class _Finder(cst.CSTVisitor):
         def sequential(reason: str) -> None:
             self.found.append(Candidate(line, column, "for", reason, None, node))
 
-        carried = _carried(node.body, variable)
+        carried = _carried(node.body, loop_names)
         if carried:
             return sequential(
                 f"'{carried}' carries a value from one iteration to the next (the next item "
@@ -463,9 +479,9 @@ class _Finder(cst.CSTVisitor):
             read |= self.function_reads
         return read
 
-    def _why_not_a_map(self, node: cst.For, variable: str) -> str:
+    def _why_not_a_map(self, node: cst.For, loop_names: set[str]) -> str:
         """Why a loop's body is not one append per item: a value carried over, or more."""
-        carried = _carried(node.body, variable)
+        carried = _carried(node.body, loop_names)
         if carried:
             return (
                 f"'{carried}' carries a value from one iteration to the next (the next item "
@@ -773,7 +789,7 @@ def _single_append(body: cst.BaseSuite) -> tuple[str, cst.BaseExpression] | None
     return None
 
 
-def _carried(body: cst.BaseSuite, variable: str) -> str:
+def _carried(body: cst.BaseSuite, loop_names: set[str]) -> str:
     """A name the body reads before it binds it in the same iteration, and binds somewhere
     (``total += x``, ``state = step(state, x)``): its value goes from one iteration to the
     next. Statements are taken in order, each as a whole."""
@@ -784,7 +800,7 @@ def _carried(body: cst.BaseSuite, variable: str) -> str:
         reads, binds = _reads_and_binds(statement)
         steps.append((reads, binds))
         bound_anywhere |= binds
-    bound: set[str] = {variable}
+    bound: set[str] = set(loop_names)
     for reads, binds in steps:
         early = sorted((reads - bound) & bound_anywhere)
         if early:
