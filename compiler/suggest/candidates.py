@@ -65,6 +65,7 @@ class Candidate:
     anchor: cst.CSTNode | None = None
     # independent calls: the statements made one ``a, b = bag_of_task(...)``
     group: tuple[cst.SimpleStatementLine, ...] = ()
+    summed: bool = False  # `total += value` per item: the values summed after the region
 
 
 def find_candidates(module: cst.Module) -> tuple[Candidate, ...]:
@@ -281,6 +282,8 @@ class _Finder(cst.CSTVisitor):
         read = _names(value)
         if variable not in read:
             return "the value does not depend on the item"
+        if isinstance(value, cst.Name):
+            return "each item is its own value: nothing to compute per item"
         # the enclosing function's locals the value reads: passed along as replicated
         # arguments (a lambda closing over them could not be sent to workers)
         local = sorted((read & self.locals[-1]) - {variable}) if self.locals else []
@@ -357,6 +360,15 @@ class _Finder(cst.CSTVisitor):
             return sequential("the loop assigns its items to something other than names")
         loop_names = _target_names(node.target) | {variable}
         later = self._read_after(node)
+        leaked = sorted(loop_names & later)
+        if not leaked and not unpack and self._sum(node, variable, line, column):
+            return None  # `total += value`: the sum after the region sets `total` itself
+        carried = _carried(node.body, loop_names)
+        if carried:
+            return sequential(
+                f"'{carried}' carries a value from one iteration to the next (the next item "
+                "depends on the previous one)"
+            )
         leaked = sorted((loop_names | _bound(node.body)) & later)
         if leaked:
             return sequential(
@@ -451,6 +463,47 @@ class _Finder(cst.CSTVisitor):
                 extracted=function, anchor=anchor,
             )
         )  # fmt: skip
+
+    def _sum(self, node: cst.For, variable: str, line: int, column: int) -> bool:
+        """``total = 0`` then ``for x in xs: total += f(x)``: the values in parallel, then
+        ``total = sum(values, total)``, which adds them in the loop's order (the same
+        rounding). Only from a number literal, so that ``+=`` adds and changes nothing in
+        place. Whether it was this shape."""
+        statements = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+        if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+            return False
+        small = statements[0].body
+        if not (
+            len(small) == 1
+            and isinstance(small[0], cst.AugAssign)
+            and isinstance(small[0].operator, cst.AddAssign)
+            and isinstance(small[0].target, cst.Name)
+        ):
+            return False
+        total, value = small[0].target.value, small[0].value
+        parent = self.get_metadata(ParentNodeProvider, node)
+        body = list(getattr(parent, "body", ()))
+        index = body.index(node) if node in body else 0
+        before = body[index - 1] if index > 0 else None
+        started = (
+            isinstance(before, cst.SimpleStatementLine)
+            and len(before.body) == 1
+            and isinstance(before.body[0], cst.Assign)
+            and len(before.body[0].targets) == 1
+            and isinstance(before.body[0].targets[0].target, cst.Name)
+            and before.body[0].targets[0].target.value == total
+            and isinstance(before.body[0].value, cst.Integer | cst.Float)
+        )
+        if not started or total in _names(value) or total in _names(node.iter):
+            return False
+        kernel = self._kernel(variable, value)
+        if isinstance(kernel, str):
+            return False
+        replacement = Replacement(self._primitive(node.iter), _code(node.iter), *kernel)
+        self.found.append(
+            Candidate(line, column, "for", "", replacement, node, target=total, summed=True)
+        )
+        return True
 
     def _fresh(self, wanted: str) -> str:
         """A module-level name not yet used in the program."""

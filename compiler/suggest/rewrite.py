@@ -28,6 +28,7 @@ class _Replace(cst.CSTTransformer):
         self.by_node = {id(c.node): c for c in candidates}
         self.inits = {id(c.init): c for c in candidates if c.init is not None}
         self.groups = {id(c.group[0]): c for c in candidates if c.group}
+        self.sums = {id(c.node): c for c in candidates if c.summed}
         self.anchors: dict[int, list[cst.FunctionDef]] = {}
         for candidate in candidates:
             if candidate.extracted is not None and candidate.anchor is not None:
@@ -61,6 +62,15 @@ class _Replace(cst.CSTTransformer):
             result.extend(self.anchors.get(id(before), ()))
             if skip:
                 skip -= 1
+                continue
+            summed = self.sums.get(id(before))
+            if summed is not None:  # total = sum(values, total): the loop's order of adding
+                assert summed.replacement is not None
+                line = cst.parse_statement(
+                    f"{summed.target} = sum({summed.replacement.call()}, {summed.target})\n"
+                )
+                assert isinstance(line, cst.SimpleStatementLine)
+                result.append(line.with_changes(leading_lines=getattr(after, "leading_lines", ())))
                 continue
             calls = self.groups.get(id(before))
             if calls is not None:  # a, b = bag_of_task([...], [...])

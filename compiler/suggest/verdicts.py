@@ -107,6 +107,8 @@ def _passing_globals(candidate: Candidate, refusal: str) -> Candidate | None:
 
 def _why(candidate: Candidate) -> str:
     assert candidate.replacement is not None
+    if candidate.summed:
+        return "independent values, added after the region in the loop's order: a map and a sum"
     if candidate.kind == "calls":
         return "independent calls: none reads another's result: a bag of tasks"
     if candidate.replacement.primitive == "producer_consumer":
