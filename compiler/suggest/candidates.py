@@ -284,6 +284,11 @@ class _Finder(cst.CSTVisitor):
             return "the value does not depend on the item"
         if isinstance(value, cst.Name):
             return "each item is its own value: nothing to compute per item"
+        if not _does_work(value):
+            return (
+                "too little work per item to pay for workers (no call but cheap builtins: "
+                "the engine would run it in place)"
+            )
         # the enclosing function's locals the value reads: passed along as replicated
         # arguments (a lambda closing over them could not be sent to workers)
         local = sorted((read & self.locals[-1]) - {variable}) if self.locals else []
@@ -669,6 +674,32 @@ def _reads_then_binds(statement: cst.CSTNode) -> tuple[set[str], set[str]]:
     return _all_names(statement), _bound(statement)
 
 
+# builtins whose call on one item is cheap: a value made only of them, operators,
+# subscripts and attributes is less work than sending the item to a worker
+CHEAP_CALLS = frozenset(
+    {"len", "str", "int", "float", "round", "abs", "bool", "repr", "format", "ord", "chr",
+     "hash", "id", "isinstance", "tuple", "list", "dict", "set", "frozenset", "min", "max",
+     "sum", "range", "enumerate", "zip", "divmod", "pow", "hex", "bin", "oct"}
+)  # fmt: skip
+
+
+def _does_work(value: cst.BaseExpression) -> bool:
+    """Whether computing ``value`` calls anything but cheap builtins (a function of the
+    program's, a library's, a method)."""
+    visitor = _Calls()
+    value.visit(visitor)
+    return visitor.work
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.work = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not (isinstance(node.func, cst.Name) and node.func.value in CHEAP_CALLS):
+            self.work = True
+
+
 def _own_call(statement: cst.CSTNode, functions: set[str]) -> tuple[str, str, str] | None:
     """(name, function, argument) for ``NAME = FUNCTION(ARGUMENT)``: one of the program's own
     functions, one argument that is a name or a literal (evaluated before any call runs,
@@ -704,6 +735,34 @@ def _all_names(node: cst.CSTNode) -> set[str]:
 class _AllNames(cst.CSTVisitor):
     def __init__(self) -> None:
         self.names: set[str] = set()
+
+    def _comprehension(
+        self, node: cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
+    ) -> bool:
+        """A comprehension's own variables are not the names outside it: only its first
+        iterable is evaluated in the enclosing scope."""
+        targets: set[str] = set()
+        clause: cst.CompFor | None = node.for_in
+        while clause is not None:
+            targets |= _target_names(clause.target)
+            clause = clause.inner_for_in
+        inner = _AllNames()
+        for child in node.children:
+            child.visit(inner)
+        self.names |= (inner.names - targets) | _all_names(node.for_in.iter)
+        return False
+
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._comprehension(node)
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)
