@@ -144,3 +144,43 @@ def test_the_plain_mtbf_program_gets_both_levels_and_prints_the_same(tmp_path: P
     done = run_cli("suggest", str(plain), "--verify", "--", str(data))
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().endswith("toreador: verify: equal")
+
+
+def test_profile_takes_back_the_regions_too_small_to_pay(tmp_path: Path) -> None:
+    """One run measures each suggested region: the heavy one stays, the light one (tens of
+    microseconds of work in all) is made sequential again with its measured figures."""
+    program = tmp_path / "mixed.py"
+    program.write_text(
+        "import random\nimport sys\n\n\ndef estimate(seed, samples):\n"
+        "    generator = random.Random(seed)\n    inside = 0\n"
+        "    for _ in range(samples):\n        x, y = generator.random(), generator.random()\n"
+        "        inside += x * x + y * y <= 1\n    return 4 * inside / samples\n\n\n"
+        "def label(n):\n    return f'n{n}'\n\n\n"
+        "samples = int(sys.argv[1])\n"
+        "estimates = [estimate(seed, samples) for seed in range(6)]\n"
+        "labels = [label(n) for n in range(5)]\n"
+        "print(round(sum(estimates) / 6, 3), labels)\n"
+    )
+    plain = run_cli("suggest", str(program), "--json")
+    comprehensions = [v for v in json.loads(plain.stdout) if v["kind"] == "comprehension"]
+    assert [v["verdict"] for v in comprehensions] == ["parallel", "parallel"]
+    done = run_cli("suggest", str(program), "--json", "--profile", "--", "300000")
+    assert done.returncode == 0, done.stderr
+    heavy, light = [v for v in json.loads(done.stdout) if v["kind"] == "comprehension"]
+    assert heavy["verdict"] == "parallel" and "measured: 1 call, 6 items" in heavy["reason"]
+    assert light["verdict"] == "sequential"
+    assert light["reason"].startswith("too small to pay for workers (measured: 1 call, 5 items")
+    diff = run_cli("suggest", str(program), "--profile", "--", "300000").stdout
+    assert "+estimates = data_parallel_region(range(6), estimate, samples)\n" in diff
+    assert "+labels" not in diff
+
+
+def test_profile_says_when_the_program_fails(tmp_path: Path) -> None:
+    program = tmp_path / "needs_argument.py"
+    program.write_text(
+        "import sys\n\n\ndef f(x):\n    return str(x) * 2\n\n\n"
+        "count = int(sys.argv[1])\nprint([f(x) for x in range(count)])\n"
+    )
+    done = run_cli("suggest", str(program), "--profile")
+    assert done.returncode == 2
+    assert "the profiled run exited with status 1" in done.stderr and "IndexError" in done.stderr

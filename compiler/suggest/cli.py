@@ -18,6 +18,7 @@ from ..diagnostics import ToreadorError
 from ..pipeline import compile_source, write_output
 from ..source import SourceFile, parse_source, read_source
 from ..verify import verify as verify_runs
+from .profile import profiled
 from .verdicts import suggest
 
 suggest_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -40,6 +41,13 @@ def suggest_command(
             "arguments after --, and compare what they print (exit 1 when they differ)."
         ),
     ] = False,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            help="Run the program once (arguments after --), measure each suggested region, "
+            "and take back those too small to pay for workers (the engine's rule)."
+        ),
+    ] = False,
     program_args: Annotated[
         list[str] | None, typer.Argument(help="With --verify: the program's arguments.")
     ] = None,
@@ -47,7 +55,10 @@ def suggest_command(
     """Propose the primitives for a sequential program: a unified diff on stdout."""
     try:
         source = read_source(program)
-        suggestion = suggest(source, parse_source(source))
+        module = parse_source(source)
+        suggestion = suggest(source, module)
+        if profile and suggestion.changed:
+            suggestion = profiled(suggestion, module, program, list(program_args or []))
         if verify:
             _verify(source, suggestion.text, program, list(program_args or []))
     except ToreadorError as error:
