@@ -327,3 +327,25 @@ def test_a_repeated_compile_is_answered_from_memory(monkeypatch: pytest.MonkeyPa
     assert first == again and len(calls) == 1
     client.post("/api/compile", json={"source": PROGRAM + "print('more')\n"})
     assert len(calls) == 2
+
+
+PLAIN = (
+    "def square(x):\n    return x * x + sum(range(x))\n\n\n"
+    "out = []\nfor x in range(6):\n    out.append(square(x))\nprint(out)\n"
+)
+
+
+def test_suggest_answers_the_diff_the_verdicts_and_the_annotated_program(
+    client: TestClient,
+) -> None:
+    answer = client.post("/api/suggest", json={"source": PLAIN, "filename": "plain.py"})
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["ok"] and data["changed"]
+    assert "+out = data_parallel_region(range(6), square)\n" in data["diff"]
+    assert 'class="code"' in data["diff_html"]
+    assert [(v["line"], v["verdict"]) for v in data["verdicts"]] == [(6, "parallel")]
+    compiled = client.post("/api/compile", json={"source": data["annotated"]})
+    assert compiled.status_code == 200 and compiled.json()["manifest"]["regions"]
+    broken = client.post("/api/suggest", json={"source": "for x in :\n    pass\n"})
+    assert broken.status_code == 422 and broken.json()["diagnostics"][0]["line"] == 1

@@ -134,3 +134,23 @@ def test_an_attack_gets_its_verdict_and_another_target_is_said_to_run_locally(
     for side in ("reference", "generated"):
         assert page.inner_text(f"#{side}-status").startswith("output cut: exit -9")
     page.close()
+
+
+def test_suggest_shows_the_diff_and_gives_the_annotated_program(server: str, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(server)
+    page.fill(
+        "#source",
+        "def cube(x):\n    return x ** 3 + sum(range(x))\n\n\n"
+        "values = []\nfor x in range(5):\n    values.append(cube(x))\nprint(values)\n",
+    )
+    page.click("#suggest")
+    page.wait_for_selector("#take-suggestion")
+    assert "values = data_parallel_region(range(5), cube)" in page.inner_text("#view")
+    assert "parallel" in page.inner_text("#verdicts")
+    page.click("#take-suggestion")
+    assert page.input_value("#source").startswith("from toreador import data_parallel_region")
+    page.click("#submit")
+    page.wait_for_selector("#files button.current")
+    assert "data_parallel_region" in page.inner_text("#manifest")
+    page.close()

@@ -38,6 +38,7 @@ from .service import (
     parse_request,
     run_response,
     stylesheet,
+    suggest_response,
     zip_bytes,
 )
 
@@ -175,6 +176,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"ok": False, "error": str(error)}, status_code=422)
         return JSONResponse(answer, status_code=200 if answer["ok"] else 422)
 
+    async def api_suggest(request: Request) -> JSONResponse:
+        try:
+            compile_request = parse_request(await body(request))
+            answer = await compilers.call(suggest_response, compile_request)
+        except RequestError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        except CompileTimeout as error:
+            return JSONResponse({"ok": False, "error": str(error)}, status_code=422)
+        return JSONResponse(answer, status_code=200 if answer["ok"] else 422)
+
     async def api_zip(request: Request) -> Response:
         try:
             compile_request = parse_request(await body(request))
@@ -282,6 +293,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/api/info", api_info),
             Route("/api/compile", api_compile, methods=["POST"]),
             Route("/api/zip", api_zip, methods=["POST"]),
+            Route("/api/suggest", api_suggest, methods=["POST"]),
             Route("/api/run", api_run, methods=["POST"]),
             Route("/api/runs", api_runs, methods=["POST"]),
             Route("/api/runs/{key}", api_run_status),

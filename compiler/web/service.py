@@ -4,6 +4,7 @@ and run the local-target program beside its sequential reference."""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import io
 import json
@@ -184,6 +185,38 @@ def compile_response(request: CompileRequest) -> dict[str, Any]:
     ]
     answer["manifest"] = json.loads(compiled.files["manifest.json"])
     return answer
+
+
+def suggest_response(request: CompileRequest) -> dict[str, Any]:
+    """``toreador-compile suggest`` on the pasted program: the diff (highlighted), every
+    candidate's verdict, and the annotated program the page can take as its source."""
+    from ..source import parse_source
+    from ..suggest.verdicts import suggest
+
+    with tempfile.TemporaryDirectory(prefix="toreador-web-") as temporary:
+        path = Path(temporary) / request.filename
+        path.write_text(request.source, encoding="utf-8")
+        try:
+            source = read_source(path, request.filename)
+            suggestion = suggest(source, parse_source(source))
+        except ToreadorError as error:
+            return {"ok": False, "diagnostics": [diagnostic_json(d) for d in error.diagnostics]}
+    diff = "".join(
+        difflib.unified_diff(
+            request.source.splitlines(keepends=True),
+            suggestion.text.splitlines(keepends=True),
+            fromfile=request.filename,
+            tofile=request.filename,
+        )
+    )
+    return {
+        "ok": True,
+        "changed": suggestion.changed,
+        "diff": diff,
+        "diff_html": highlighted("suggestion.diff", diff) if diff else "",
+        "annotated": suggestion.text,
+        "verdicts": [verdict.json() for verdict in suggestion.verdicts],
+    }
 
 
 def safe_member(folder: str, name: str) -> str:
