@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 DATA = "data_parallel_region"
@@ -160,11 +161,10 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
+    """``a.b.c`` for a name or attribute chain ("" for anything else)."""
+    if not isinstance(node, cst.Name | cst.Attribute):
+        return ""
+    return get_full_name_for_node(node) or ""
 
 
 class _Finder(cst.CSTVisitor):
